@@ -1,0 +1,303 @@
+"""Consumer runner: consumer groups, no auto-commit, effectively-once effects.
+
+For each partition's batch the runner decodes the messages, applies them, and
+only then commits the partition's offset. Applying an event means: in one
+database transaction, record its id in the inbox (skipping ids already there)
+and run the handler. A crash anywhere before the offset commit redelivers the
+batch; the inbox makes the redelivery a no-op.
+
+A message that cannot be decoded, or whose handler keeps failing after the
+configured attempts, goes to ``<topic>.dlq`` with the error and its origin in
+headers, and the partition moves on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from city_common.db.messaging import inbox
+from city_common.db.uow import UnitOfWork
+from city_common.events.envelope import CloudEvent, EnvelopeError
+from city_common.events.registry import spec_for_type
+from city_common.events.schemas import EventPayload
+from city_common.messaging.producer import KafkaPublisher
+from city_common.observability.metrics import Metrics
+from city_common.observability.tracing import current_traceparent
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One decoded message and where it came from."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: str | None
+    event: CloudEvent
+    payload: EventPayload
+
+
+EventHandler = Callable[[Delivery, UnitOfWork], Awaitable[None]]
+BatchHandler = Callable[[Sequence[Delivery], UnitOfWork], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """What a service does with a topic.
+
+    ``handler`` runs per event; ``batch_handler`` (for high-rate topics such as
+    camera frames) runs once per partition batch in one transaction, and the
+    runner falls back to ``handler`` one by one when the batch fails, so that a
+    single poison event cannot hold the others back.
+    """
+
+    topic: str
+    handler: EventHandler
+    batch_handler: BatchHandler | None = None
+    # Types on the topic this service acts on; others are acknowledged unread.
+    event_types: frozenset[str] | None = None
+
+
+class _Poison(Exception):
+    """A message that can never be processed; it goes to the DLQ at once."""
+
+
+_DLQ_ERROR = "dlq-error"
+
+
+@dataclass
+class ConsumerRunner:
+    bootstrap: str
+    group_id: str
+    subscriptions: Sequence[Subscription]
+    sessions: async_sessionmaker[AsyncSession]
+    source: str
+    metrics: Metrics
+    max_attempts: int = 3
+    retry_backoff_s: float = 0.2
+    batch_size: int = 100
+    client_id: str | None = None
+    topic_prefix: str = ""
+    _stopping: asyncio.Event = field(default_factory=asyncio.Event)
+    _consumer: AIOKafkaConsumer | None = None
+    _dlq: KafkaPublisher | None = None
+    started: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def __post_init__(self) -> None:
+        self._by_topic = {self.topic_prefix + s.topic: s for s in self.subscriptions}
+
+    @property
+    def topics(self) -> list[str]:
+        return list(self._by_topic)
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    # --- lifecycle ---------------------------------------------------------
+
+    async def run(self) -> None:
+        """Consume until ``stop()``; reconnects after broker outages."""
+        while not self._stopping.is_set():
+            try:
+                await self._run_once()
+            except Exception:  # noqa: BLE001 - a consumer must outlive broker outages
+                log.warning("consumer loop failed; restarting", exc_info=True)
+                await self._close()
+                try:
+                    await asyncio.wait_for(self._stopping.wait(), timeout=2.0)
+                except TimeoutError:
+                    pass
+        await self._close()
+
+    async def _run_once(self) -> None:
+        self._consumer = AIOKafkaConsumer(
+            *self._by_topic,
+            bootstrap_servers=self.bootstrap,
+            group_id=self.group_id,
+            client_id=self.client_id or self.group_id,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            isolation_level="read_committed",
+            max_poll_records=self.batch_size,
+        )
+        await self._consumer.start()
+        self._dlq = KafkaPublisher(self.bootstrap, client_id=f"{self.group_id}-dlq")
+        await self._dlq.start()
+        self.started.set()
+        while not self._stopping.is_set():
+            batches = await self._consumer.getmany(timeout_ms=500, max_records=self.batch_size)
+            for tp, records in batches.items():
+                if records:
+                    await self._handle_partition(tp, records)
+
+    async def _close(self) -> None:
+        consumer, self._consumer = self._consumer, None
+        dlq, self._dlq = self._dlq, None
+        self.started.clear()
+        for closer in (consumer.stop if consumer else None, dlq.stop if dlq else None):
+            if closer is None:
+                continue
+            try:
+                await closer()
+            except Exception:  # noqa: BLE001 - shutting down; nothing left to save
+                log.warning("error while closing consumer", exc_info=True)
+
+    # --- processing --------------------------------------------------------
+
+    async def _handle_partition(self, tp: TopicPartition, records: list[ConsumerRecord]) -> None:
+        sub = self._by_topic[tp.topic]
+        deliveries: list[Delivery] = []
+        for record in records:
+            try:
+                delivery = self._decode(record, sub)
+            except _Poison as exc:
+                await self._dead_letter(record, exc.__cause__ or exc, attempts=0)
+                continue
+            if delivery is not None:
+                deliveries.append(delivery)
+
+        if sub.batch_handler is not None and len(deliveries) > 1:
+            try:
+                await self._apply(deliveries, sub.batch_handler)
+                deliveries = []
+            except Exception:  # noqa: BLE001 - fall back to one by one to isolate the culprit
+                log.warning("batch failed; processing one by one", exc_info=True)
+        for delivery in deliveries:
+            await self._process_one(delivery, sub, records)
+
+        assert self._consumer is not None  # noqa: S101 - set while running
+        last = records[-1].offset
+        await self._consumer.commit({tp: last + 1})
+        highwater = self._consumer.highwater(tp)
+        if highwater is not None:
+            self.metrics.consumer_lag.labels(topic=tp.topic, partition=str(tp.partition)).set(
+                max(0, highwater - (last + 1))
+            )
+
+    def _decode(self, record: ConsumerRecord, sub: Subscription) -> Delivery | None:
+        try:
+            event = CloudEvent.from_headers(record.headers or (), record.value)
+            if sub.event_types is not None and event.type not in sub.event_types:
+                return None
+            payload = spec_for_type(event.type).decode(event)
+        except EnvelopeError as exc:
+            raise _Poison(str(exc)) from exc
+        key = record.key.decode(errors="replace") if record.key is not None else None
+        return Delivery(record.topic, record.partition, record.offset, key, event, payload)
+
+    async def _apply(self, deliveries: Sequence[Delivery], handler: BatchHandler) -> None:
+        """Inbox + effect in one transaction; duplicates are filtered out first."""
+        async with UnitOfWork(
+            self.sessions, source=self.source, topic_prefix=self.topic_prefix
+        ) as uow:
+            stmt = (
+                pg_insert(inbox)
+                .values(
+                    [
+                        {
+                            "consumer_group": self.group_id,
+                            "event_id": d.event.id,
+                            "event_type": d.event.type,
+                            "topic": d.topic,
+                        }
+                        for d in deliveries
+                    ]
+                )
+                .on_conflict_do_nothing()
+                .returning(inbox.c.event_id)
+            )
+            fresh_ids = {row[0] for row in await uow.session.execute(stmt)}
+            # An id delivered twice within one batch is applied once, at its first place.
+            first_of_id: dict[str, Delivery] = {}
+            for d in deliveries:
+                if d.event.id in fresh_ids:
+                    first_of_id.setdefault(d.event.id, d)
+            unique = list(first_of_id.values())
+            if unique:
+                token = current_traceparent.set(unique[0].event.traceparent)
+                try:
+                    await handler(unique, uow)
+                finally:
+                    current_traceparent.reset(token)
+            await uow.commit()
+        for d in deliveries:
+            outcome = "applied" if d.event.id in fresh_ids else "duplicate"
+            self.metrics.events_consumed.labels(topic=d.topic, outcome=outcome).inc()
+
+    async def _process_one(
+        self, delivery: Delivery, sub: Subscription, records: list[ConsumerRecord]
+    ) -> None:
+        async def single(items: Sequence[Delivery], uow: UnitOfWork) -> None:
+            for item in items:
+                await sub.handler(item, uow)
+
+        last_exc: BaseException | None = None
+        for attempt in range(1, self.max_attempts + 1):
+            try:
+                await self._apply([delivery], single)
+                return
+            except Exception as exc:  # noqa: BLE001 - counted, retried, then dead-lettered
+                last_exc = exc
+                self.metrics.events_failed.labels(topic=delivery.topic).inc()
+                log.warning(
+                    "handler failed",
+                    extra={
+                        "topic": delivery.topic,
+                        "offset": delivery.offset,
+                        "event_id": delivery.event.id,
+                        "attempt": attempt,
+                        "error": repr(exc),
+                    },
+                )
+                if attempt < self.max_attempts:
+                    await asyncio.sleep(self.retry_backoff_s * 2 ** (attempt - 1))
+        record = next(r for r in records if r.offset == delivery.offset)
+        assert last_exc is not None  # noqa: S101 - the loop ran at least once
+        await self._dead_letter(record, last_exc, attempts=self.max_attempts)
+
+    async def _dead_letter(
+        self, record: ConsumerRecord, error: BaseException, *, attempts: int
+    ) -> None:
+        headers = list(record.headers or ()) + [
+            (_DLQ_ERROR, repr(error)[:4000].encode()),
+            ("dlq-error-type", type(error).__name__.encode()),
+            ("dlq-original-topic", record.topic.encode()),
+            ("dlq-original-partition", str(record.partition).encode()),
+            ("dlq-original-offset", str(record.offset).encode()),
+            ("dlq-consumer-group", self.group_id.encode()),
+            ("dlq-attempts", str(attempts).encode()),
+        ]
+        # The DLQ write must succeed before the offset moves, or the message is lost.
+        delay = 0.5
+        while True:
+            try:
+                assert self._dlq is not None  # noqa: S101 - set while running
+                await self._dlq.send_raw(
+                    f"{record.topic}.dlq", key=record.key, headers=headers, value=record.value
+                )
+                break
+            except Exception:  # noqa: BLE001 - retried until the broker takes it
+                if self._stopping.is_set():
+                    raise
+                log.warning("DLQ publish failed; retrying", exc_info=True)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10.0)
+        self.metrics.events_dead_lettered.labels(topic=record.topic).inc()
+        log.error(
+            "event dead-lettered",
+            extra={
+                "topic": record.topic,
+                "partition": record.partition,
+                "offset": record.offset,
+                "error": repr(error),
+            },
+        )

@@ -1,0 +1,169 @@
+"""The outbox relay: publishes committed outbox rows, in order per key.
+
+Claiming: only a key's oldest unpublished row (its head) can be claimed, with
+``FOR UPDATE SKIP LOCKED``; the claimer then publishes that key's pending rows in
+id order. A second relay skips the locked head, and the key's later rows are not
+heads, so two relays never publish one key out of order.
+
+Delivery is at least once: a crash after the broker acknowledged but before the
+rows were marked repeats them, and consumers' inboxes absorb the repeat.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import timedelta
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from city_common.messaging.producer import KafkaPublisher
+from city_common.observability.metrics import Metrics
+
+log = logging.getLogger(__name__)
+
+_CLAIM_HEADS = text(
+    """
+    WITH heads AS (
+        SELECT DISTINCT ON (key) id FROM outbox
+        WHERE published_at IS NULL
+        ORDER BY key, id
+    )
+    SELECT o.key FROM outbox o JOIN heads h ON o.id = h.id
+    WHERE o.published_at IS NULL
+    ORDER BY o.id
+    LIMIT :keys
+    FOR UPDATE OF o SKIP LOCKED
+    """
+)
+_PENDING_OF_KEYS = text(
+    """
+    SELECT id, topic, key, headers, payload FROM outbox
+    WHERE published_at IS NULL AND key = ANY(:keys)
+    ORDER BY id
+    LIMIT :limit
+    """
+)
+_MARK = text("UPDATE outbox SET published_at = now(), attempts = attempts + 1 WHERE id = ANY(:ids)")
+_FAILED = text(
+    "UPDATE outbox SET attempts = attempts + 1, last_error = :error WHERE id = ANY(:ids)"
+)
+_BACKLOG = text("SELECT count(*) FROM outbox WHERE published_at IS NULL")
+_PURGE = text("DELETE FROM outbox WHERE published_at < now() - make_interval(secs => :secs)")
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        publisher_factory: Callable[[], KafkaPublisher],
+        metrics: Metrics,
+        *,
+        batch_size: int = 200,
+        poll_interval_s: float = 0.1,
+        retention: timedelta = timedelta(hours=24),
+    ) -> None:
+        self._sessions = sessions
+        self._publisher_factory = publisher_factory
+        self._publisher: KafkaPublisher | None = None
+        self._metrics = metrics
+        self._batch_size = batch_size
+        self._poll = poll_interval_s
+        self._retention = retention
+        self._stopping = asyncio.Event()
+
+    async def _ensure_publisher(self) -> KafkaPublisher:
+        if self._publisher is None:
+            publisher = self._publisher_factory()
+            await publisher.start()
+            self._publisher = publisher
+        return self._publisher
+
+    async def _drop_publisher(self) -> None:
+        # After a failure the producer's idempotence state may be stale; start clean.
+        publisher, self._publisher = self._publisher, None
+        if publisher is not None:
+            try:
+                await publisher.stop()
+            except Exception:  # noqa: BLE001 - already failing; the new producer matters
+                log.warning("error stopping failed producer", exc_info=True)
+
+    async def publish_pending(self) -> int:
+        """Publish one batch; returns how many rows were published."""
+        publisher = await self._ensure_publisher()
+        ids: list[int] = []
+        topics: list[str] = []
+        try:
+            async with self._sessions() as session, session.begin():
+                claimed = await session.execute(_CLAIM_HEADS, {"keys": self._batch_size})
+                keys = [row[0] for row in claimed]
+                if not keys:
+                    return 0
+                rows = (
+                    await session.execute(
+                        _PENDING_OF_KEYS, {"keys": keys, "limit": self._batch_size}
+                    )
+                ).all()
+                ids = [row.id for row in rows]
+                topics = [row.topic for row in rows]
+                await publisher.send_many(
+                    (
+                        row.topic,
+                        row.key,
+                        [(name, value.encode()) for name, value in row.headers],
+                        bytes(row.payload),
+                    )
+                    for row in rows
+                )
+                await session.execute(_MARK, {"ids": ids})
+        except Exception as exc:
+            # The claim rolled back with the transaction; record the failure apart
+            # and start a new producer next time.
+            if ids:
+                async with self._sessions() as session, session.begin():
+                    await session.execute(_FAILED, {"ids": ids, "error": repr(exc)[:2000]})
+            await self._drop_publisher()
+            raise
+        for topic in topics:
+            self._metrics.events_produced.labels(topic=topic).inc()
+        return len(ids)
+
+    async def refresh_backlog(self) -> int:
+        async with self._sessions() as session:
+            backlog = int(await session.scalar(_BACKLOG) or 0)
+        self._metrics.outbox_backlog.set(backlog)
+        return backlog
+
+    async def purge_published(self) -> None:
+        async with self._sessions() as session, session.begin():
+            await session.execute(_PURGE, {"secs": self._retention.total_seconds()})
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    async def run(self) -> None:
+        backoff = self._poll
+        loops = 0
+        try:
+            while not self._stopping.is_set():
+                try:
+                    published = await self.publish_pending()
+                    backoff = self._poll
+                    if loops % 20 == 0:
+                        await self.refresh_backlog()
+                    if loops % 6000 == 0:
+                        await self.purge_published()
+                    loops += 1
+                    if published >= self._batch_size:
+                        continue  # more is waiting; no sleep
+                except Exception:  # noqa: BLE001 - the relay must outlive broker and DB outages
+                    log.warning("outbox relay failed; retrying", exc_info=True)
+                    backoff = min(backoff * 2, 5.0)
+                try:
+                    await asyncio.wait_for(self._stopping.wait(), timeout=backoff)
+                except TimeoutError:
+                    pass
+        finally:
+            await self._drop_publisher()

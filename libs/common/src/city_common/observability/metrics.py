@@ -1,0 +1,50 @@
+"""Prometheus metrics of one service process, in a registry of its own."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+
+class Metrics:
+    """Built by ``bootstrap()``; a registry per app keeps tests independent."""
+
+    def __init__(self, service: str) -> None:
+        self.service = service
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.http_request_seconds = Histogram(
+            "http_request_duration_seconds",
+            "HTTP request latency by route template",
+            ["method", "route", "status"],
+            registry=self.registry,
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+        )
+        self.events_produced = Counter(
+            "events_produced_total", "Events published to Kafka", ["topic"], registry=self.registry
+        )
+        self.events_consumed = Counter(
+            "events_consumed_total",
+            "Events whose effect was committed (duplicates counted separately)",
+            ["topic", "outcome"],
+            registry=self.registry,
+        )
+        self.events_failed = Counter(
+            "events_failed_total",
+            "Handler attempts that raised",
+            ["topic"],
+            registry=self.registry,
+        )
+        self.events_dead_lettered = Counter(
+            "events_dead_lettered_total",
+            "Events sent to <topic>.dlq",
+            ["topic"],
+            registry=self.registry,
+        )
+        self.consumer_lag = Gauge(
+            "consumer_lag_messages",
+            "High-water mark minus committed position per partition",
+            ["topic", "partition"],
+            registry=self.registry,
+        )
+        self.outbox_backlog = Gauge(
+            "outbox_backlog_events", "Outbox rows not yet published", registry=self.registry
+        )

@@ -1,0 +1,1 @@
+"""FastAPI app factory, RFC 9457 problem details, pagination."""

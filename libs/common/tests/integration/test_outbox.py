@@ -1,0 +1,92 @@
+"""Transactional outbox against the real PostgreSQL and Kafka."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import defaultdict
+
+import pytest
+from city_common.db.database import Database
+from city_common.db.uow import UnitOfWork
+from city_common.events.envelope import CloudEvent
+from city_common.events.registry import spec_for_type
+from city_common.messaging.outbox import OutboxRelay
+from city_common.messaging.producer import KafkaPublisher, ensure_topics
+from city_common.observability.metrics import Metrics
+from city_common.testing import KAFKA_BOOTSTRAP, read_topic
+from sqlalchemy import text
+
+from .conftest import incident
+
+pytestmark = pytest.mark.integration
+
+DETECTED = spec_for_type("city.traffic.incident.detected.v1")
+
+
+def relay_for(db: Database, batch_size: int = 7) -> OutboxRelay:
+    return OutboxRelay(
+        db.sessions,
+        lambda: KafkaPublisher(KAFKA_BOOTSTRAP, client_id="test-relay"),
+        Metrics("test"),
+        batch_size=batch_size,
+        poll_interval_s=0.05,
+    )
+
+
+async def test_rollback_publishes_nothing_commit_publishes_once_in_key_order(
+    db: Database, prefix: str
+) -> None:
+    topic = prefix + DETECTED.topic
+    await ensure_topics(KAFKA_BOOTSTRAP, [topic])
+
+    # A unit of work that wrote its events to the outbox but never committed.
+    async with UnitOfWork(db.sessions, source="/test", topic_prefix=prefix) as uow:
+        for i in range(5):
+            uow.emit(DETECTED, incident("rolled-back", seq=i))
+        await uow.flush_events()
+
+    # Committed events of three keys, interleaved over several transactions.
+    committed: list[str] = []
+    seq: dict[str, int] = defaultdict(int)
+    for _ in range(10):
+        async with UnitOfWork(db.sessions, source="/test", topic_prefix=prefix) as uow:
+            for key in ("inc-a", "inc-b", "inc-c"):
+                for _ in range(2):
+                    ev = uow.emit(DETECTED, incident(key, seq=seq[key]))
+                    seq[key] += 1
+                    committed.append(ev.id)
+            await uow.commit()
+    assert len(committed) == 60
+
+    # Two relays at once: SKIP LOCKED must not let them reorder a key.
+    relays = [relay_for(db), relay_for(db)]
+    tasks = [asyncio.create_task(r.run()) for r in relays]
+    try:
+        messages = await read_topic(topic, expected=60, timeout_s=60)
+        # Anything published twice or from the rolled-back unit would show up now.
+        await asyncio.sleep(1.0)
+        messages = await read_topic(topic, expected=61, timeout_s=3)
+    finally:
+        for r in relays:
+            r.stop()
+        await asyncio.gather(*tasks)
+
+    events = [CloudEvent.from_headers(list(h.items()), v) for _, h, v in messages]
+    ids = [e.id for e in events]
+    assert len(ids) == 60
+    assert sorted(ids) == sorted(committed)
+    by_key: dict[str, list[int]] = defaultdict(list)
+    for (key, _, _), event in zip(messages, events, strict=True):
+        payload = json.loads(event.data)
+        assert key is not None and key.decode() == payload["incident_id"]
+        by_key[payload["incident_id"]].append(int(payload["intersection_id"].split("-")[1]))
+    assert "rolled-back" not in by_key
+    for key, seqs in by_key.items():
+        assert seqs == list(range(20)), f"key {key} out of order: {seqs}"
+
+    async with db.sessions() as session:
+        pending = await session.scalar(
+            text("SELECT count(*) FROM outbox WHERE published_at IS NULL")
+        )
+    assert pending == 0

@@ -1,0 +1,50 @@
+import pytest
+from city_common.auth import Role, TokenVerifier, issue_token
+from city_common.observability.tracing import new_trace, parse_traceparent
+from city_common.settings import ServiceSettings
+from city_common.web.problems import Problem
+from pydantic import ValidationError
+
+
+def test_traceparent_parsing_follows_w3c() -> None:
+    ctx = new_trace()
+    assert parse_traceparent(ctx.traceparent) == ctx
+    assert parse_traceparent("00-" + "0" * 32 + "-" + "1" * 16 + "-01") is None
+    assert parse_traceparent("garbage") is None
+    child = ctx.child()
+    assert child.trace_id == ctx.trace_id and child.span_id != ctx.span_id
+
+
+def test_tokens_are_verified_with_issuer_audience_and_roles() -> None:
+    settings = ServiceSettings()
+    verifier = TokenVerifier(settings)
+    principal = verifier.verify(issue_token(settings, "ranger-1", ["ranger"]))
+    assert principal.subject == "ranger-1" and principal.has_any(Role.RANGER)
+    assert not principal.has_any(Role.DOCTOR)
+
+    with pytest.raises(Problem) as expired:
+        verifier.verify(issue_token(settings, "x", ["ranger"], ttl_s=-120))
+    assert expired.value.status == 401 and "expired" in (expired.value.detail or "")
+
+    other = ServiceSettings(jwt_secret="another-secret-that-is-long-enough-0000")
+    with pytest.raises(Problem):
+        verifier.verify(issue_token(other, "x", ["admin"]))
+
+    wrong_audience = ServiceSettings(jwt_audience="someone-else")
+    with pytest.raises(Problem):
+        verifier.verify(issue_token(wrong_audience, "x", ["admin"]))
+
+
+def test_admin_passes_every_role_check() -> None:
+    settings = ServiceSettings()
+    admin = TokenVerifier(settings).verify(issue_token(settings, "a", ["admin"]))
+    assert admin.has_any(Role.DOCTOR)
+
+
+def test_settings_normalise_and_validate_urls() -> None:
+    s = ServiceSettings(database_url="postgresql://u:p@h:1/db")
+    assert s.database_url == "postgresql+asyncpg://u:p@h:1/db"
+    with pytest.raises(ValidationError, match="database_url"):
+        ServiceSettings(database_url="sqlite:///x.db")
+    with pytest.raises(ValidationError):
+        ServiceSettings(topic_prefix="bad prefix!")

@@ -1,0 +1,1 @@
+"""air-water service."""

@@ -1,0 +1,1 @@
+"""fire-detect service."""

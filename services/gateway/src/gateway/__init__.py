@@ -1,0 +1,1 @@
+"""gateway: the platform's one public entry, and the operators' dashboard."""

@@ -1,0 +1,140 @@
+"""REST API of grid-events."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from city_common.auth import Principal, Role, require_roles
+from city_common.geo import GeoPoint, GeoPolygon, Latitude, Longitude
+from city_common.runtime import UowDep
+from city_common.web.pagination import Page, PageDep
+from fastapi import APIRouter, Depends, Query, status
+from pydantic import BaseModel, ConfigDict, Field
+
+from grid_events.adapters import repository as repo
+from grid_events.domain.model import DEPARTMENT_BY_CATEGORY
+from grid_events.service_layer import handlers
+
+router = APIRouter(prefix="", tags=["grid"])
+
+Category = Literal[
+    "forest_fire",
+    "camera_fault",
+    "air_pollution",
+    "water_pollution",
+    "traffic_incident",
+    "public_safety",
+    "other",
+]
+CellId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")]
+
+Reader = Annotated[
+    Principal, Depends(require_roles(Role.OPERATOR, Role.DISPATCHER, Role.GRID_WORKER))
+]
+Writer = Annotated[Principal, Depends(require_roles(Role.OPERATOR, Role.GRID_WORKER))]
+Admin = Annotated[Principal, Depends(require_roles(Role.ADMIN))]
+
+
+class CaseCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    category: Category
+    description: str = Field(min_length=1, max_length=2000)
+    location: GeoPoint
+
+
+class CaseRead(BaseModel):
+    id: str
+    category: str
+    status: str
+    department: str | None
+    cell_id: str | None
+    source_kind: str
+    source_ref: str
+    description: str | None
+    location: GeoPoint
+    opened_at: datetime
+    updated_at: datetime
+
+
+class CellCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: CellId
+    name: str = Field(min_length=1, max_length=128)
+    level: Literal["district", "town", "village", "cell"]
+    parent_id: CellId | None = None
+    boundary: GeoPolygon
+
+
+class CellLookup(BaseModel):
+    cell_id: str | None
+
+
+@router.post("/cases", status_code=status.HTTP_201_CREATED, response_model=CaseRead)
+async def report_case(body: CaseCreate, uow: UowDep, principal: Writer) -> CaseRead:
+    """Report an incident from the field; it is located to its grid cell."""
+    case = await handlers.report_case(
+        uow,
+        category=body.category,
+        description=body.description,
+        location=body.location,
+        reporter=principal.subject,
+    )
+    return CaseRead.model_validate(case)
+
+
+@router.get("/cases", response_model=Page[CaseRead])
+async def list_cases(
+    uow: UowDep,
+    page: PageDep,
+    _: Reader,
+    status_: Annotated[
+        Literal["opened", "dispatched", "resolved", "closed", "escalated"] | None,
+        Query(alias="status"),
+    ] = None,
+    category: Category | None = None,
+) -> Page[CaseRead]:
+    items, total = await repo.list_cases(
+        uow.session, status=status_, category=category, limit=page.limit, offset=page.offset
+    )
+    return Page(
+        items=[CaseRead.model_validate(i) for i in items],
+        total=total,
+        limit=page.limit,
+        offset=page.offset,
+    )
+
+
+@router.get("/cases/{case_id}", response_model=CaseRead)
+async def get_case(case_id: str, uow: UowDep, _: Reader) -> CaseRead:
+    return CaseRead.model_validate(await handlers.get_case(uow, case_id))
+
+
+@router.post("/cells", status_code=status.HTTP_201_CREATED)
+async def add_cell(body: CellCreate, uow: UowDep, _: Admin) -> dict[str, str]:
+    """Add an administrative area or grid cell with its boundary (GeoJSON Polygon)."""
+    await handlers.add_cell(
+        uow,
+        cell_id=body.id,
+        name=body.name,
+        level=body.level,
+        parent_id=body.parent_id,
+        polygon=body.boundary,
+    )
+    return {"id": body.id}
+
+
+@router.get("/cells/lookup", response_model=CellLookup)
+async def lookup_cell(
+    uow: UowDep, _: Reader, lon: Annotated[Longitude, Query()], lat: Annotated[Latitude, Query()]
+) -> CellLookup:
+    """The finest grid cell containing a WGS 84 point."""
+    return CellLookup(cell_id=await repo.cell_at(uow.session, GeoPoint.of(lon, lat)))
+
+
+@router.get("/departments")
+async def departments(_: Reader) -> dict[str, str]:
+    """Which department receives each case category first."""
+    return DEPARTMENT_BY_CATEGORY

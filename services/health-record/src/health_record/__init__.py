@@ -1,0 +1,1 @@
+"""health-record service."""
