@@ -9,6 +9,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 # Strict: a coordinate sent as a string is a client bug, not something to coerce.
 Longitude = Annotated[float, Field(strict=True, ge=-180.0, le=180.0)]
 Latitude = Annotated[float, Field(strict=True, ge=-90.0, le=90.0)]
+# Query strings are text by nature: these parse "105.93" but still check the range.
+QueryLongitude = Annotated[float, Field(ge=-180.0, le=180.0)]
+QueryLatitude = Annotated[float, Field(ge=-90.0, le=90.0)]
 
 # Yongchuan district centre, the demo city's reference point.
 YONGCHUAN_CENTRE = (105.93, 29.35)

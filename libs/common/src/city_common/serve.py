@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TypeVar
 
 import uvicorn
 from fastapi import FastAPI
 
 from city_common.settings import ServiceSettings
 
+S = TypeVar("S", bound=ServiceSettings)
 
-def serve(factory: Callable[[ServiceSettings], FastAPI], settings: ServiceSettings) -> None:
+
+def serve(factory: Callable[[S], FastAPI], settings: S) -> None:
     app = factory(settings)
     uvicorn.run(
         app,

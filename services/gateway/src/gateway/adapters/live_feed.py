@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer
-
 from city_common.events.envelope import CloudEvent, EnvelopeError
 from city_common.events.registry import spec_for_type
 from city_common.observability.metrics import Metrics
@@ -112,7 +111,9 @@ class LiveFeed:
                 self.connected.clear()
                 await consumer.stop()
 
-    def _accept(self, topic: str, headers: Sequence[tuple[str, bytes]], value: bytes | None) -> None:
+    def _accept(
+        self, topic: str, headers: Sequence[tuple[str, bytes]], value: bytes | None
+    ) -> None:
         try:
             event = CloudEvent.from_headers(headers, value)
             payload = spec_for_type(event.type).decode(event)

@@ -81,8 +81,9 @@ class ServiceProxy:
         return Upstream(
             status=response.status_code,
             headers=[
-                (k, v) for k, v in response.headers.multi_items() if k.lower() not in _HOP_BY_HOP
-                and k.lower() != "content-encoding"
+                (k, v)
+                for k, v in response.headers.multi_items()
+                if k.lower() not in _HOP_BY_HOP and k.lower() != "content-encoding"
             ],
             body=response.content,
         )

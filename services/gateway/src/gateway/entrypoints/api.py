@@ -9,16 +9,16 @@ import time
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
-from fastapi.responses import StreamingResponse
-from pydantic import BaseModel
-from sqlalchemy import func, insert, select
-
 from city_common.auth import Principal, Role, TokenVerifier, current_principal, require_roles
 from city_common.observability.tracing import current_trace
 from city_common.runtime import Runtime, RuntimeDep, UowDep
 from city_common.web.pagination import Page, PageDep
 from city_common.web.problems import Problem, not_found
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel
+from sqlalchemy import func, insert, select
+
 from gateway.adapters.live_feed import LiveFeed
 from gateway.adapters.orm import api_audit
 from gateway.adapters.proxy import ServiceProxy, ServiceUnavailable
@@ -76,8 +76,14 @@ async def public_openapi(request: Request, runtime: RuntimeDep) -> dict[str, Any
     for name in proxy.urls:
         try:
             upstream = await proxy.forward(
-                name, "GET", "openapi.json", query="", headers=[], body=b"",
-                traceparent=traceparent, client_ip=None,
+                name,
+                "GET",
+                "openapi.json",
+                query="",
+                headers=[],
+                body=b"",
+                traceparent=traceparent,
+                client_ip=None,
             )
         except ServiceUnavailable:
             continue  # a service that is down is left out rather than failing the whole
@@ -179,8 +185,8 @@ async def audit_trail(
 @router.api_route(
     f"{API}/{{service}}/{{path:path}}",
     methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
-    tags=["services"],
-    summary="Route to a service (see the merged document at /api/v1/openapi.json)",
+    # The merged document at /api/v1/openapi.json describes each service's paths.
+    include_in_schema=False,
 )
 async def route_to_service(
     service: str, path: str, request: Request, runtime: RuntimeDep
@@ -190,7 +196,8 @@ async def route_to_service(
         raise not_found("service", service)
     public = path in PUBLIC_PATHS and request.method == "GET"
     principal = None if public else await current_principal(request)
-    caller = principal.subject if principal else f"ip:{request.client.host if request.client else '?'}"
+    client_ip = request.client.host if request.client else None
+    caller = principal.subject if principal else f"ip:{client_ip}"
     limiter: RateLimiter = runtime.state["limiter"]
     wait = limiter.check(caller, time.monotonic())
     if wait > 0:
@@ -209,7 +216,7 @@ async def route_to_service(
             headers=list(request.headers.items()),
             body=await request.body(),
             traceparent=current_trace().child().traceparent,
-            client_ip=request.client.host if request.client else None,
+            client_ip=client_ip,
         )
     except ServiceUnavailable as exc:
         raise Problem(
@@ -220,7 +227,9 @@ async def route_to_service(
         ) from exc
     if principal is not None and request.method not in _SAFE_METHODS:
         await _audit(runtime, principal, request.method, service, path, upstream.status)
-    return Response(content=upstream.body, status_code=upstream.status, headers=dict(upstream.headers))
+    return Response(
+        content=upstream.body, status_code=upstream.status, headers=dict(upstream.headers)
+    )
 
 
 async def _audit(

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from city_common.auth import Principal, Role, require_roles
-from city_common.geo import GeoPoint, GeoPolygon, Latitude, Longitude
+from city_common.geo import GeoPoint, GeoPolygon, QueryLatitude, QueryLongitude
 from city_common.runtime import UowDep
 from city_common.web.pagination import Page, PageDep
 from fastapi import APIRouter, Depends, Query, status
@@ -128,7 +128,10 @@ async def add_cell(body: CellCreate, uow: UowDep, _: Admin) -> dict[str, str]:
 
 @router.get("/cells/lookup", response_model=CellLookup)
 async def lookup_cell(
-    uow: UowDep, _: Reader, lon: Annotated[Longitude, Query()], lat: Annotated[Latitude, Query()]
+    uow: UowDep,
+    _: Reader,
+    lon: Annotated[QueryLongitude, Query()],
+    lat: Annotated[QueryLatitude, Query()],
 ) -> CellLookup:
     """The finest grid cell containing a WGS 84 point."""
     return CellLookup(cell_id=await repo.cell_at(uow.session, GeoPoint.of(lon, lat)))
