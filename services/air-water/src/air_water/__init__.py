@@ -1,1 +1,1 @@
-"""air-water service."""
+"""air-water: the city's air and surface water monitoring stations and their exceedances."""

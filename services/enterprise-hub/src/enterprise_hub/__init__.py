@@ -1,1 +1,1 @@
-"""enterprise-hub service."""
+"""enterprise-hub: the district's enterprises, the policies for them, their compliance notices."""

@@ -1,1 +1,1 @@
-"""health-record service."""
+"""health-record: health facilities, their casualty readiness, and the access audit."""

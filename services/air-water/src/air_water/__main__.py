@@ -1,0 +1,12 @@
+from city_common.serve import serve
+
+from air_water.bootstrap import create_app
+from air_water.config import Settings
+
+
+def main() -> None:
+    serve(create_app, Settings())
+
+
+if __name__ == "__main__":
+    main()
