@@ -1,1 +1,1 @@
-"""traffic-signal: the intersections of the city's signal network and the traffic incidents on it."""
+"""traffic-signal: the intersections of the signal network and the traffic incidents on it."""

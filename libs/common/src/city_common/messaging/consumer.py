@@ -72,6 +72,8 @@ class _Poison(Exception):
 
 
 _DLQ_ERROR = "dlq-error"
+# Above this many events in one batch (camera frames), log the batch, not each event.
+_LOG_EACH_UP_TO = 20
 
 
 @dataclass
@@ -223,6 +225,9 @@ class ConsumerRunner:
                     first_of_id.setdefault(d.event.id, d)
             unique = list(first_of_id.values())
             if unique:
+                # One event: its trace is the work's trace, so the handler's logs and
+                # the events it emits continue it. A batch mixes traces; each event
+                # is still logged under its own below.
                 token = current_traceparent.set(unique[0].event.traceparent)
                 try:
                     await handler(unique, uow)
@@ -230,8 +235,28 @@ class ConsumerRunner:
                     current_traceparent.reset(token)
             await uow.commit()
         for d in deliveries:
-            outcome = "applied" if d.event.id in fresh_ids else "duplicate"
-            self.metrics.events_consumed.labels(topic=d.topic, outcome=outcome).inc()
+            applied = d.event.id in fresh_ids
+            self.metrics.events_consumed.labels(
+                topic=d.topic, outcome="applied" if applied else "duplicate"
+            ).inc()
+            if len(deliveries) <= _LOG_EACH_UP_TO:
+                token = current_traceparent.set(d.event.traceparent)
+                try:
+                    log.info(
+                        "event applied" if applied else "duplicate event skipped",
+                        extra={
+                            "event_type": d.event.type,
+                            "event_id": d.event.id,
+                            "topic": d.topic,
+                            "offset": d.offset,
+                        },
+                    )
+                finally:
+                    current_traceparent.reset(token)
+        if len(deliveries) > _LOG_EACH_UP_TO:
+            log.info(
+                "batch applied", extra={"topic": deliveries[0].topic, "events": len(deliveries)}
+            )
 
     async def _process_one(
         self, delivery: Delivery, sub: Subscription, records: list[ConsumerRecord]

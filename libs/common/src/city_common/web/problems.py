@@ -50,6 +50,17 @@ def conflict(detail: str) -> Problem:
     return Problem(409, "Conflict", detail)
 
 
+def validation_failed(field: str, reason: str, *, code: str = "invalid") -> Problem:
+    """A 422 found past pydantic (e.g. an unknown referenced id), shaped like pydantic's."""
+    return Problem(
+        422,
+        "Validation failed",
+        f"invalid input: {field}",
+        type_=PROBLEM_BASE + "validation-failed",
+        errors=[{"field": field, "reason": reason, "code": code}],
+    )
+
+
 def problem_response(
     request: Request,
     status: int,

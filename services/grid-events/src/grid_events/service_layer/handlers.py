@@ -11,7 +11,7 @@ from city_common.events import schemas as s
 from city_common.events.registry import spec_for_type
 from city_common.geo import GeoPoint, GeoPolygon
 from city_common.messaging.consumer import Delivery
-from city_common.web.problems import Problem, conflict, not_found
+from city_common.web.problems import conflict, not_found, validation_failed
 
 from grid_events.adapters import repository as repo
 from grid_events.domain.model import classify, department_for
@@ -75,11 +75,8 @@ async def add_cell(
     if await repo.cell_exists(uow.session, cell_id):
         raise conflict(f"grid cell {cell_id!r} already exists")
     if parent_id is not None and not await repo.cell_exists(uow.session, parent_id):
-        raise Problem(
-            422,
-            "Validation failed",
-            f"parent cell {parent_id!r} does not exist",
-            errors=[{"field": "body.parent_id", "reason": "unknown grid cell"}],
+        raise validation_failed(
+            "body.parent_id", f"grid cell {parent_id!r} does not exist", code="unknown_reference"
         )
     await repo.add_cell(
         uow.session, cell_id=cell_id, name=name, level=level, parent_id=parent_id, polygon=polygon

@@ -101,9 +101,7 @@ async def list_intersections(
     conditions = []
     if corridor_id is not None:
         conditions.append(intersections.c.corridor_id == corridor_id)
-    total = await session.scalar(
-        select(func.count()).select_from(intersections).where(*conditions)
-    )
+    total = await session.scalar(select(func.count()).select_from(intersections).where(*conditions))
     rows = await session.execute(
         select(*_INTERSECTION_COLUMNS)
         .where(*conditions)

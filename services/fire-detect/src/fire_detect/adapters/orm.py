@@ -1,0 +1,87 @@
+"""Tables of fire-detect's own database."""
+
+from __future__ import annotations
+
+from geoalchemy2 import Geography, Geometry
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    MetaData,
+    SmallInteger,
+    String,
+    Table,
+    func,
+)
+
+metadata = MetaData()
+
+# Geography, not geometry: the one question asked of these is "how many metres
+# away", and a geography index answers nearest-first (<->) in metres directly.
+forest_resources = Table(
+    "forest_resources",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("kind", String(32), nullable=False),
+    Column("name", String(128), nullable=False),
+    Column("location", Geography("POINT", srid=4326, spatial_index=False), nullable=False),
+    Column("registered_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Index("ix_forest_resources_location", "location", postgresql_using="gist"),
+    Index("ix_forest_resources_kind", "kind"),
+)
+
+fire_alarms = Table(
+    "fire_alarms",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    # flame, smoke, flame_and_smoke (from frames) or reported (by a ranger)
+    Column("kind", String(32), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("location", Geometry("POINT", srid=4326, spatial_index=False), nullable=False),
+    Column("uncertainty_m", Float, nullable=False),
+    Column("confidence", Float, nullable=False),
+    Column("danger_level", SmallInteger, nullable=False),
+    Column("camera_id", String(64), nullable=True),
+    Column("reported_by", String(128), nullable=True),
+    Column("raised_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    CheckConstraint("danger_level BETWEEN 1 AND 5", name="ck_fire_alarms_danger_level"),
+    CheckConstraint("confidence >= 0 AND confidence <= 1", name="ck_fire_alarms_confidence"),
+    Index("ix_fire_alarms_location", "location", postgresql_using="gist"),
+    Index("ix_fire_alarms_status_raised", "status", "raised_at"),
+)
+
+# Every status an alarm took, who moved it there and why: the alarm's timeline.
+alarm_transitions = Table(
+    "alarm_transitions",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column(
+        "alarm_id",
+        String(64),
+        ForeignKey("fire_alarms.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("status", String(16), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("actor", String(128), nullable=False),
+    Column("note", String(2000), nullable=True),
+    Index("ix_alarm_transitions_alarm", "alarm_id", "id"),
+)
+
+# What the frame stream has shown of each camera; detection builds on it.
+frame_stats = Table(
+    "frame_stats",
+    metadata,
+    Column("camera_id", String(64), primary_key=True),
+    Column("camera_kind", String(32), nullable=False),
+    Column("frames_seen", BigInteger, nullable=False),
+    Column("last_frame_at", DateTime(timezone=True), nullable=False),
+    Column("last_pan_deg", Float, nullable=False),
+    Column("last_content_type", String(32), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)

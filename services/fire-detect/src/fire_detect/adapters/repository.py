@@ -1,0 +1,233 @@
+"""SQL for forest resources, fire alarms and frame stats; returns plain dicts for the API."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from city_common.geo import GeoPoint
+from sqlalchemy import case, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fire_detect.adapters.orm import alarm_transitions, fire_alarms, forest_resources, frame_stats
+from fire_detect.domain.model import FrameTally
+
+_RESOURCE_COLUMNS = (
+    forest_resources.c.id,
+    forest_resources.c.kind,
+    forest_resources.c.name,
+    forest_resources.c.registered_at,
+    func.ST_AsGeoJSON(forest_resources.c.location).label("location"),
+)
+
+_ALARM_COLUMNS = (
+    fire_alarms.c.id,
+    fire_alarms.c.kind,
+    fire_alarms.c.status,
+    fire_alarms.c.uncertainty_m,
+    fire_alarms.c.confidence,
+    fire_alarms.c.danger_level,
+    fire_alarms.c.camera_id,
+    fire_alarms.c.reported_by,
+    fire_alarms.c.raised_at,
+    fire_alarms.c.updated_at,
+    func.ST_AsGeoJSON(fire_alarms.c.location).label("location"),
+)
+
+
+def _located(row: Any) -> dict[str, Any]:
+    data = dict(row._mapping)
+    data["location"] = json.loads(data["location"])
+    return data
+
+
+# --- forest resources ------------------------------------------------------
+
+
+async def add_resource(
+    session: AsyncSession, *, resource_id: str, kind: str, name: str, location: GeoPoint
+) -> bool:
+    """Insert the resource; False when the id is already taken."""
+    stmt = (
+        pg_insert(forest_resources)
+        .values(
+            id=resource_id,
+            kind=kind,
+            name=name,
+            location=func.ST_GeogFromText(location.to_wkt()),
+        )
+        .on_conflict_do_nothing(index_elements=[forest_resources.c.id])
+        .returning(forest_resources.c.id)
+    )
+    return (await session.scalar(stmt)) is not None
+
+
+async def get_resource(session: AsyncSession, resource_id: str) -> dict[str, Any] | None:
+    stmt = select(*_RESOURCE_COLUMNS).where(forest_resources.c.id == resource_id)
+    row = (await session.execute(stmt)).first()
+    return _located(row) if row else None
+
+
+async def list_resources(
+    session: AsyncSession, *, kind: str | None, limit: int, offset: int
+) -> tuple[list[dict[str, Any]], int]:
+    conditions = []
+    if kind is not None:
+        conditions.append(forest_resources.c.kind == kind)
+    total = await session.scalar(
+        select(func.count()).select_from(forest_resources).where(*conditions)
+    )
+    rows = await session.execute(
+        select(*_RESOURCE_COLUMNS)
+        .where(*conditions)
+        .order_by(forest_resources.c.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    return [_located(r) for r in rows], int(total or 0)
+
+
+async def nearest_resources(
+    session: AsyncSession, *, point: GeoPoint, kind: str | None, limit: int
+) -> list[dict[str, Any]]:
+    """Resources nearest first, with their distance in metres on the spheroid.
+
+    ``<->`` on geography walks the GiST index nearest first (sphere distance);
+    ``ST_Distance`` then gives the exact spheroid metres shown to the crews.
+    """
+    here = func.ST_GeogFromText(point.to_wkt())
+    conditions = []
+    if kind is not None:
+        conditions.append(forest_resources.c.kind == kind)
+    rows = await session.execute(
+        select(
+            *_RESOURCE_COLUMNS,
+            func.ST_Distance(forest_resources.c.location, here).label("distance_m"),
+        )
+        .where(*conditions)
+        # Ordered by the distance alone: any second sort key stops the index walk.
+        .order_by(forest_resources.c.location.op("<->")(here))
+        .limit(limit)
+    )
+    return [_located(r) for r in rows]
+
+
+# --- fire alarms -----------------------------------------------------------
+
+
+async def add_alarm(session: AsyncSession, *, location: GeoPoint, **values: Any) -> None:
+    await session.execute(
+        fire_alarms.insert().values(location=func.ST_GeomFromEWKT(location.to_wkt()), **values)
+    )
+
+
+async def get_alarm(
+    session: AsyncSession, alarm_id: str, *, for_update: bool = False
+) -> dict[str, Any] | None:
+    stmt = select(*_ALARM_COLUMNS).where(fire_alarms.c.id == alarm_id)
+    if for_update:
+        stmt = stmt.with_for_update(of=fire_alarms)
+    row = (await session.execute(stmt)).first()
+    return _located(row) if row else None
+
+
+async def set_alarm_status(
+    session: AsyncSession, alarm_id: str, *, status: str, at: datetime
+) -> None:
+    await session.execute(
+        update(fire_alarms).where(fire_alarms.c.id == alarm_id).values(status=status, updated_at=at)
+    )
+
+
+async def add_transition(
+    session: AsyncSession,
+    *,
+    alarm_id: str,
+    status: str,
+    at: datetime,
+    actor: str,
+    note: str | None,
+) -> None:
+    await session.execute(
+        alarm_transitions.insert().values(
+            alarm_id=alarm_id, status=status, at=at, actor=actor, note=note
+        )
+    )
+
+
+async def timeline(session: AsyncSession, alarm_id: str) -> list[dict[str, Any]]:
+    rows = await session.execute(
+        select(
+            alarm_transitions.c.status,
+            alarm_transitions.c.at,
+            alarm_transitions.c.actor,
+            alarm_transitions.c.note,
+        )
+        .where(alarm_transitions.c.alarm_id == alarm_id)
+        .order_by(alarm_transitions.c.id)
+    )
+    return [dict(r._mapping) for r in rows]
+
+
+async def list_alarms(
+    session: AsyncSession, *, status: str | None, limit: int, offset: int
+) -> tuple[list[dict[str, Any]], int]:
+    conditions = []
+    if status is not None:
+        conditions.append(fire_alarms.c.status == status)
+    total = await session.scalar(select(func.count()).select_from(fire_alarms).where(*conditions))
+    rows = await session.execute(
+        select(*_ALARM_COLUMNS)
+        .where(*conditions)
+        .order_by(fire_alarms.c.raised_at.desc(), fire_alarms.c.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    return [_located(r) for r in rows], int(total or 0)
+
+
+# --- frame stats -----------------------------------------------------------
+
+
+async def add_frames(session: AsyncSession, tallies: Sequence[FrameTally]) -> None:
+    """One upsert for all cameras of a batch; the 'last' values follow the latest capture."""
+    if not tallies:
+        return
+    stmt = pg_insert(frame_stats).values(
+        [
+            {
+                "camera_id": t.camera_id,
+                "camera_kind": t.camera_kind,
+                "frames_seen": t.frames,
+                "last_frame_at": t.last_frame_at,
+                "last_pan_deg": t.last_pan_deg,
+                "last_content_type": t.last_content_type,
+            }
+            for t in tallies
+        ]
+    )
+    incoming = stmt.excluded
+    newer = incoming.last_frame_at >= frame_stats.c.last_frame_at
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[frame_stats.c.camera_id],
+        set_={
+            "frames_seen": frame_stats.c.frames_seen + incoming.frames_seen,
+            "last_frame_at": func.greatest(frame_stats.c.last_frame_at, incoming.last_frame_at),
+            "last_pan_deg": case((newer, incoming.last_pan_deg), else_=frame_stats.c.last_pan_deg),
+            "last_content_type": case(
+                (newer, incoming.last_content_type), else_=frame_stats.c.last_content_type
+            ),
+            "camera_kind": incoming.camera_kind,
+            "updated_at": func.now(),
+        },
+    )
+    await session.execute(stmt)
+
+
+async def get_frame_stats(session: AsyncSession, camera_id: str) -> dict[str, Any] | None:
+    stmt = select(frame_stats).where(frame_stats.c.camera_id == camera_id)
+    row = (await session.execute(stmt)).first()
+    return dict(row._mapping) if row else None

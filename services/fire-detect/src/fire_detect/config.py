@@ -1,0 +1,10 @@
+from city_common.settings import ServiceSettings
+from pydantic_settings import SettingsConfigDict
+
+
+class Settings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="CITY_", extra="ignore")
+
+    service_name: str = "fire-detect"
+    http_port: int = 8003
+    database_url: str = "postgresql+asyncpg://city:city@127.0.0.1:55432/fire_detect"

@@ -1,0 +1,242 @@
+"""REST API of fire-detect."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from city_common.auth import Principal, Role, require_roles
+from city_common.events.schemas import FireAlarmStatus
+from city_common.geo import GeoPoint, QueryLatitude, QueryLongitude
+from city_common.runtime import UowDep
+from city_common.web.pagination import Page, PageDep
+from fastapi import APIRouter, Depends, Query, status
+from pydantic import BaseModel, ConfigDict, Field
+
+from fire_detect.adapters import repository as repo
+from fire_detect.domain.model import (
+    REPORTED_CONFIDENCE,
+    REPORTED_UNCERTAINTY_M,
+    ForestResourceKind,
+)
+from fire_detect.service_layer import handlers
+
+router = APIRouter(prefix="")
+
+Identifier = Annotated[
+    str, Field(strict=True, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")
+]
+
+Reader = Annotated[
+    Principal, Depends(require_roles(Role.RANGER, Role.DISPATCHER, Role.OPERATOR, Role.SERVICE))
+]
+Reporter = Annotated[Principal, Depends(require_roles(Role.RANGER, Role.OPERATOR))]
+Responder = Annotated[
+    Principal, Depends(require_roles(Role.RANGER, Role.DISPATCHER, Role.OPERATOR))
+]
+Admin = Annotated[Principal, Depends(require_roles(Role.ADMIN))]
+
+
+class ForestResourceCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: Identifier
+    kind: ForestResourceKind
+    name: str = Field(strict=True, min_length=1, max_length=128)
+    location: GeoPoint
+
+
+class ForestResourceRead(BaseModel):
+    id: str
+    kind: ForestResourceKind
+    name: str
+    location: GeoPoint
+    registered_at: datetime
+
+
+class NearbyResource(ForestResourceRead):
+    distance_m: float = Field(description="Distance on the WGS 84 spheroid, in metres")
+
+
+class AlarmReport(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    location: GeoPoint
+    danger_level: int = Field(
+        strict=True, ge=1, le=5, description="Forest fire danger rating, 1 (low) to 5"
+    )
+    confidence: float = Field(
+        default=REPORTED_CONFIDENCE,
+        strict=True,
+        ge=0.0,
+        le=1.0,
+        description="How sure the reporter is; lower it for a report passed on second-hand",
+    )
+    uncertainty_m: float = Field(
+        default=REPORTED_UNCERTAINTY_M,
+        strict=True,
+        ge=0.0,
+        le=50_000.0,
+        description="How far from the given place the fire may be, in metres",
+    )
+
+
+class AlarmTransitionCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    status: FireAlarmStatus
+    note: str | None = Field(default=None, strict=True, min_length=1, max_length=2000)
+
+
+class AlarmStep(BaseModel):
+    status: FireAlarmStatus
+    at: datetime
+    actor: str
+    note: str | None
+
+
+class AlarmRead(BaseModel):
+    id: str
+    kind: str
+    status: FireAlarmStatus
+    location: GeoPoint
+    uncertainty_m: float
+    confidence: float
+    danger_level: int
+    camera_id: str | None
+    reported_by: str | None
+    raised_at: datetime
+    updated_at: datetime
+
+
+class AlarmDetail(AlarmRead):
+    timeline: list[AlarmStep]
+
+
+class FrameStatsRead(BaseModel):
+    camera_id: str
+    camera_kind: str
+    frames_seen: int
+    last_frame_at: datetime
+    last_pan_deg: float
+    last_content_type: str
+    updated_at: datetime
+
+
+@router.post(
+    "/resources",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ForestResourceRead,
+    tags=["resources"],
+)
+async def register_resource(
+    body: ForestResourceCreate, uow: UowDep, _: Admin
+) -> ForestResourceRead:
+    """Put a water source, access road, hazard, ranger station or village on the map."""
+    resource = await handlers.register_resource(
+        uow, resource_id=body.id, kind=body.kind, name=body.name, location=body.location
+    )
+    return ForestResourceRead.model_validate(resource)
+
+
+@router.get("/resources", response_model=Page[ForestResourceRead], tags=["resources"])
+async def list_resources(
+    uow: UowDep, page: PageDep, _: Reader, kind: ForestResourceKind | None = None
+) -> Page[ForestResourceRead]:
+    items, total = await repo.list_resources(
+        uow.session, kind=kind.value if kind else None, limit=page.limit, offset=page.offset
+    )
+    return Page(
+        items=[ForestResourceRead.model_validate(i) for i in items],
+        total=total,
+        limit=page.limit,
+        offset=page.offset,
+    )
+
+
+@router.get("/resources/nearest", response_model=list[NearbyResource], tags=["resources"])
+async def nearest_resources(
+    uow: UowDep,
+    _: Reader,
+    lon: Annotated[QueryLongitude, Query(description="WGS 84 longitude")],
+    lat: Annotated[QueryLatitude, Query(description="WGS 84 latitude")],
+    kind: ForestResourceKind | None = None,
+    limit: Annotated[int, Query(ge=1, le=50, description="How many, nearest first")] = 5,
+) -> list[NearbyResource]:
+    """The resources nearest to a place, nearest first, with their distance in metres."""
+    found = await repo.nearest_resources(
+        uow.session, point=GeoPoint.of(lon, lat), kind=kind.value if kind else None, limit=limit
+    )
+    return [NearbyResource.model_validate(r) for r in found]
+
+
+@router.get("/resources/{resource_id}", response_model=ForestResourceRead, tags=["resources"])
+async def get_resource(resource_id: str, uow: UowDep, _: Reader) -> ForestResourceRead:
+    return ForestResourceRead.model_validate(await handlers.get_resource(uow, resource_id))
+
+
+@router.post(
+    "/alarms", status_code=status.HTTP_201_CREATED, response_model=AlarmDetail, tags=["alarms"]
+)
+async def report_alarm(body: AlarmReport, uow: UowDep, principal: Reporter) -> AlarmDetail:
+    """A ranger reports a fire; the alarm is raised and announced to the command centre."""
+    alarm = await handlers.report_alarm(
+        uow,
+        location=body.location,
+        danger_level=body.danger_level,
+        confidence=body.confidence,
+        uncertainty_m=body.uncertainty_m,
+        reporter=principal.subject,
+    )
+    return AlarmDetail.model_validate(alarm)
+
+
+@router.post(
+    "/alarms/{alarm_id}/transitions",
+    status_code=status.HTTP_201_CREATED,
+    response_model=AlarmDetail,
+    tags=["alarms"],
+    responses={409: {"description": "The lifecycle does not allow this move"}},
+)
+async def move_alarm(
+    alarm_id: str, body: AlarmTransitionCreate, uow: UowDep, principal: Responder
+) -> AlarmDetail:
+    """Move the alarm on: raised → verified | dismissed; verified → dispatched → on_scene →
+    extinguished → closed."""
+    alarm = await handlers.move_alarm(
+        uow, alarm_id, target=body.status, actor=principal.subject, note=body.note
+    )
+    return AlarmDetail.model_validate(alarm)
+
+
+@router.get("/alarms", response_model=Page[AlarmRead], tags=["alarms"])
+async def list_alarms(
+    uow: UowDep,
+    page: PageDep,
+    _: Reader,
+    status_: Annotated[FireAlarmStatus | None, Query(alias="status")] = None,
+) -> Page[AlarmRead]:
+    """Alarms, newest first."""
+    items, total = await repo.list_alarms(
+        uow.session,
+        status=status_.value if status_ else None,
+        limit=page.limit,
+        offset=page.offset,
+    )
+    return Page(
+        items=[AlarmRead.model_validate(i) for i in items],
+        total=total,
+        limit=page.limit,
+        offset=page.offset,
+    )
+
+
+@router.get("/alarms/{alarm_id}", response_model=AlarmDetail, tags=["alarms"])
+async def get_alarm(alarm_id: str, uow: UowDep, _: Reader) -> AlarmDetail:
+    return AlarmDetail.model_validate(await handlers.get_alarm(uow, alarm_id))
+
+
+@router.get("/cameras/{camera_id}/frame-stats", response_model=FrameStatsRead, tags=["cameras"])
+async def frame_stats(camera_id: str, uow: UowDep, _: Reader) -> FrameStatsRead:
+    """What the frame stream has shown of a camera so far."""
+    return FrameStatsRead.model_validate(await handlers.frame_stats(uow, camera_id))

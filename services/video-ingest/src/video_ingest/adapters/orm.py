@@ -1,0 +1,81 @@
+"""Tables of video-ingest's own database."""
+
+from __future__ import annotations
+
+from geoalchemy2 import Geometry
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    SmallInteger,
+    String,
+    Table,
+    func,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
+
+metadata = MetaData()
+
+cameras = Table(
+    "cameras",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("kind", String(32), nullable=False),
+    Column("location", Geometry("POINT", srid=4326, spatial_index=False), nullable=False),
+    Column("elevation_m", Float, nullable=False),
+    Column("heading_deg", Float, nullable=False),
+    Column("hfov_deg", Float, nullable=False),
+    # Pan azimuths the camera patrols between, degrees from north.
+    Column("presets", ARRAY(Float), nullable=False),
+    Column("snapshot_url", String(2048), nullable=True),
+    Column("status", String(16), nullable=False),
+    Column("registered_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("last_frame_at", DateTime(timezone=True), nullable=True),
+    CheckConstraint("heading_deg >= 0 AND heading_deg < 360", name="ck_cameras_heading"),
+    CheckConstraint("hfov_deg > 0 AND hfov_deg <= 180", name="ck_cameras_hfov"),
+    Index("ix_cameras_location", "location", postgresql_using="gist"),
+    Index("ix_cameras_kind_status", "kind", "status"),
+)
+
+# The latest frame of each camera, served as its snapshot.
+camera_frames = Table(
+    "camera_frames",
+    metadata,
+    Column(
+        "camera_id",
+        String(64),
+        ForeignKey("cameras.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("content_type", String(32), nullable=False),
+    Column("width", Integer, nullable=False),
+    Column("height", Integer, nullable=False),
+    Column("pan_deg", Float, nullable=False),
+    Column("captured_at", DateTime(timezone=True), nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("image", LargeBinary, nullable=False),
+)
+
+# Fire alarms raised on a camera's view, as fire-detect announces them.
+camera_alarms = Table(
+    "camera_alarms",
+    metadata,
+    Column("alarm_id", String(64), primary_key=True),
+    Column(
+        "camera_id",
+        String(64),
+        ForeignKey("cameras.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("status", String(16), nullable=False),
+    Column("danger_level", SmallInteger, nullable=False),
+    Column("raised_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Index("ix_camera_alarms_camera_status", "camera_id", "status"),
+)

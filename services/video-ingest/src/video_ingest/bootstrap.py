@@ -1,0 +1,30 @@
+"""Wires video-ingest onto the platform; the API, the consumer and the tests all start here."""
+
+from __future__ import annotations
+
+from city_common.runtime import ServiceDefinition
+from city_common.runtime import create_app as platform_app
+from fastapi import FastAPI
+
+from video_ingest.config import Settings
+from video_ingest.entrypoints import api, events
+
+DEFINITION = ServiceDefinition(
+    name="video-ingest",
+    package="video_ingest",
+    title="Yongchuan video-ingest",
+    description=(
+        "The registry of forest, traffic and public-safety cameras; intake of their frames, "
+        "passed on to fire detection; each camera's latest snapshot and its active fire alarms."
+    ),
+    routers=(api.router,),
+    subscriptions=events.subscriptions,
+    produces=(events.FRAMES_TOPIC, "camera.status"),
+    background=(events.fit_frame_topic,),
+    readiness=(events.frame_topic_fits,),
+)
+
+
+def create_app(settings: Settings) -> FastAPI:
+    # This service's own settings: the routes and the frame topic read the frame limit.
+    return platform_app(DEFINITION, settings)

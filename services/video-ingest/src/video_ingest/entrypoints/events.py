@@ -1,0 +1,51 @@
+"""video-ingest on the bus: the alarms it consumes, and a frame topic that fits its frames."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+
+from city_common.messaging.consumer import Subscription
+from city_common.runtime import Runtime
+
+from video_ingest.adapters import frame_topic
+from video_ingest.config import settings_of
+from video_ingest.service_layer import handlers
+
+log = logging.getLogger(__name__)
+
+FRAMES_TOPIC = "camera.frames"
+
+
+def subscriptions(_: Runtime) -> Sequence[Subscription]:
+    return (Subscription("fire.alarms", handlers.on_fire_alarm),)
+
+
+async def fit_frame_topic(runtime: Runtime) -> None:
+    """Background task: make the frame topic take frames at the size limit."""
+    settings = settings_of(runtime)
+    if not settings.manage_frame_topic:
+        return
+    topic = settings.topic_prefix + FRAMES_TOPIC
+    needed = frame_topic.needed_bytes(settings.max_frame_bytes)
+    delay = 0.5
+    while True:
+        try:
+            limit = await frame_topic.fit(settings.kafka_bootstrap, topic, needed)
+            log.info("frame topic fits frames", extra={"topic": topic, "max_bytes": limit})
+            return
+        except Exception:  # noqa: BLE001 - Kafka may start after us
+            log.warning("could not fit the frame topic yet; retrying", exc_info=True)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 10.0)
+
+
+async def frame_topic_fits(runtime: Runtime) -> None:
+    """Readiness: a frame at the size limit would be accepted by the frame topic."""
+    settings = settings_of(runtime)
+    topic = settings.topic_prefix + FRAMES_TOPIC
+    needed = frame_topic.needed_bytes(settings.max_frame_bytes)
+    limit = await asyncio.wait_for(frame_topic.capacity(settings.kafka_bootstrap, topic), 5)
+    if limit < needed:
+        raise RuntimeError(f"{topic} takes messages up to {limit} bytes; frames need {needed}")

@@ -1,0 +1,204 @@
+"""Use cases of video-ingest: each takes a unit of work and commits or not at all."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from city_common.db.uow import UnitOfWork
+from city_common.events import schemas as s
+from city_common.events.registry import spec_for_type
+from city_common.geo import GeoPoint
+from city_common.messaging.consumer import Delivery
+from city_common.web.problems import Problem, conflict, not_found
+
+from video_ingest.adapters import repository as repo
+from video_ingest.domain.images import UndecodableImage, read_frame
+from video_ingest.domain.model import (
+    ACTIVE_ALARM_STATUSES,
+    CameraStatus,
+    CaptureTimeOutOfRange,
+    check_capture_time,
+    comes_back_online,
+)
+
+FRAME_CAPTURED = spec_for_type("city.camera.frame.captured.v1")
+CAMERA_ONLINE = spec_for_type("city.camera.online.v1")
+
+
+def _invalid(field: str, detail: str, code: str) -> Problem:
+    return Problem(
+        422,
+        "Validation failed",
+        detail,
+        errors=[{"field": field, "reason": detail, "code": code}],
+    )
+
+
+async def _with_active_alarms(
+    uow: UnitOfWork, found: Sequence[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    alarms = await repo.alarms_in(
+        uow.session,
+        (c["id"] for c in found),
+        statuses=(status.value for status in ACTIVE_ALARM_STATUSES),
+    )
+    return [{**c, "active_alarm_ids": alarms[c["id"]]} for c in found]
+
+
+async def register_camera(
+    uow: UnitOfWork,
+    *,
+    camera_id: str,
+    kind: s.CameraKind,
+    location: GeoPoint,
+    elevation_m: float,
+    heading_deg: float,
+    hfov_deg: float,
+    presets: Sequence[float],
+    snapshot_url: str | None,
+    status: CameraStatus,
+) -> dict[str, Any]:
+    """Add a camera to the registry."""
+    added = await repo.add_camera(
+        uow.session,
+        id=camera_id,
+        kind=kind.value,
+        location=location,
+        elevation_m=elevation_m,
+        heading_deg=heading_deg,
+        hfov_deg=hfov_deg,
+        presets=list(presets),
+        snapshot_url=snapshot_url,
+        status=status.value,
+    )
+    if not added:
+        raise conflict(f"camera {camera_id!r} already exists")
+    camera = await get_camera(uow, camera_id)
+    await uow.commit()
+    return camera
+
+
+async def get_camera(uow: UnitOfWork, camera_id: str) -> dict[str, Any]:
+    camera = await repo.get_camera(uow.session, camera_id)
+    if camera is None:
+        raise not_found("camera", camera_id)
+    (with_alarms,) = await _with_active_alarms(uow, [camera])
+    return with_alarms
+
+
+async def list_cameras(
+    uow: UnitOfWork, *, kind: str | None, status: str | None, limit: int, offset: int
+) -> tuple[list[dict[str, Any]], int]:
+    found, total = await repo.list_cameras(
+        uow.session, kind=kind, status=status, limit=limit, offset=offset
+    )
+    return await _with_active_alarms(uow, found), total
+
+
+async def remove_camera(uow: UnitOfWork, camera_id: str) -> None:
+    """Take a camera out of the registry, with its snapshot and alarm records."""
+    if not await repo.delete_camera(uow.session, camera_id):
+        raise not_found("camera", camera_id)
+    await uow.commit()
+
+
+async def take_frame(
+    uow: UnitOfWork,
+    *,
+    camera_id: str,
+    image: bytes,
+    declared_type: str,
+    captured_at: datetime,
+    pan_deg: float | None,
+) -> dict[str, Any]:
+    """Accept a camera frame: keep it as the snapshot and pass it on to fire detection."""
+    try:
+        check_capture_time(captured_at, now=datetime.now(UTC))
+    except CaptureTimeOutOfRange as exc:
+        raise _invalid("query.captured_at", str(exc), "capture_time_out_of_range") from exc
+    # Locked so that a camera coming back online is announced once.
+    camera = await repo.get_camera(uow.session, camera_id, for_update=True)
+    if camera is None:
+        raise not_found("camera", camera_id)
+    try:
+        header = read_frame(image, declared_type)
+    except UndecodableImage as exc:
+        raise _invalid("body", str(exc), "undecodable_image") from exc
+    kind = s.CameraKind(camera["kind"])
+    pan = pan_deg if pan_deg is not None else camera["heading_deg"]
+    await repo.store_latest_frame(
+        uow.session,
+        camera_id=camera_id,
+        content_type=header.content_type,
+        width=header.width,
+        height=header.height,
+        pan_deg=pan,
+        captured_at=captured_at,
+        image=image,
+    )
+    uow.emit(
+        FRAME_CAPTURED,
+        s.FrameCaptured(
+            camera_id=camera_id, camera_kind=kind, captured_at=captured_at, pan_azimuth_deg=pan
+        ),
+        data=image,
+        content_type=header.content_type,
+    )
+    if comes_back_online(CameraStatus(camera["status"])):
+        await repo.set_status(uow.session, camera_id, CameraStatus.ONLINE.value)
+        uow.emit(
+            CAMERA_ONLINE,
+            s.CameraStatusChanged(
+                camera_id=camera_id,
+                camera_kind=kind,
+                status="online",
+                since=datetime.now(UTC),
+                last_frame_at=captured_at,
+                location=GeoPoint.model_validate(camera["location"]),
+            ),
+        )
+    await uow.commit()
+    return {
+        "camera_id": camera_id,
+        "content_type": header.content_type,
+        "width": header.width,
+        "height": header.height,
+        "bytes": len(image),
+        "captured_at": captured_at,
+        "pan_deg": pan,
+    }
+
+
+async def snapshot(uow: UnitOfWork, camera_id: str) -> dict[str, Any]:
+    """The camera's latest frame."""
+    frame = await repo.latest_frame(uow.session, camera_id)
+    if frame is not None:
+        return frame
+    if not await repo.camera_exists(uow.session, camera_id):
+        raise not_found("camera", camera_id)
+    raise Problem(404, "Not found", f"camera {camera_id!r} has delivered no frame yet")
+
+
+async def on_fire_alarm(delivery: Delivery, uow: UnitOfWork) -> None:
+    """Keep track of the alarms raised on our cameras' views."""
+    payload = delivery.payload
+    if isinstance(payload, s.FireAlarmRaised):
+        # A ranger's report has no camera; an unknown camera is not ours to track.
+        if payload.camera_id is None or not await repo.camera_exists(
+            uow.session, payload.camera_id
+        ):
+            return
+        await repo.add_alarm(
+            uow.session,
+            alarm_id=payload.alarm_id,
+            camera_id=payload.camera_id,
+            status=s.FireAlarmStatus.RAISED.value,
+            danger_level=payload.danger_level,
+            raised_at=payload.raised_at,
+        )
+    elif isinstance(payload, s.FireAlarmStatusChanged):
+        await repo.update_alarm(
+            uow.session, payload.alarm_id, status=payload.status.value, at=payload.at
+        )
