@@ -20,7 +20,7 @@ CITY_CACHE_DIR="${CITY_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/yongchuan}"
 # PostgreSQL 15 + PostGIS 3. Non-default port so a system postgres on 5432
 # never collides with the throwaway cluster.
 CITY_PG_HOST="${CITY_PG_HOST:-127.0.0.1}"
-CITY_PG_PORT="${CITY_PG_PORT:-55432}"
+CITY_PG_PORT="${CITY_PG_PORT:-15432}"
 CITY_PG_USER="${CITY_PG_USER:-city}"
 CITY_PG_PASSWORD="${CITY_PG_PASSWORD:-city}"
 CITY_PG_BIN="${CITY_PG_BIN:-/usr/lib/postgresql/15/bin}"
@@ -30,8 +30,8 @@ CITY_DATABASES="${CITY_DATABASES:-traffic_signal video_ingest fire_detect air_wa
 # Kafka (single KRaft node acting as broker + controller).
 KAFKA_VERSION="${KAFKA_VERSION:-3.9.1}"
 CITY_KAFKA_HOST="${CITY_KAFKA_HOST:-127.0.0.1}"
-CITY_KAFKA_PORT="${CITY_KAFKA_PORT:-59092}"
-CITY_KAFKA_CONTROLLER_PORT="${CITY_KAFKA_CONTROLLER_PORT:-59093}"
+CITY_KAFKA_PORT="${CITY_KAFKA_PORT:-19092}"
+CITY_KAFKA_CONTROLLER_PORT="${CITY_KAFKA_CONTROLLER_PORT:-19093}"
 CITY_KAFKA_BOOTSTRAP="$CITY_KAFKA_HOST:$CITY_KAFKA_PORT"
 # Small heap: this is a laptop/CI broker, not a production one.
 KAFKA_HEAP_OPTS="${KAFKA_HEAP_OPTS:--Xms256m -Xmx512m}"

@@ -23,9 +23,11 @@ from city_common.auth import TokenVerifier
 from city_common.db.database import Database
 from city_common.db.migrations import head_revisions
 from city_common.db.uow import UnitOfWork
+from city_common.events.registry import TOPIC_CONFIGS
 from city_common.messaging.consumer import ConsumerRunner, Subscription
 from city_common.messaging.outbox import OutboxRelay
-from city_common.messaging.producer import KafkaPublisher, ensure_topics
+from city_common.messaging.producer import KafkaPublisher
+from city_common.messaging.topics import ensure_topics
 from city_common.observability.logging import configure_logging
 from city_common.observability.metrics import Metrics
 from city_common.settings import ServiceSettings
@@ -136,7 +138,8 @@ class Runtime:
         delay = 0.5
         while True:
             try:
-                await ensure_topics(s.kafka_bootstrap, topics)
+                configs = {s.topic_prefix + t: c for t, c in TOPIC_CONFIGS.items()}
+                await ensure_topics(s.kafka_bootstrap, topics, configs=configs)
                 break
             except Exception:  # noqa: BLE001 - Kafka may start after us
                 log.warning("Kafka not reachable yet; retrying", exc_info=True)

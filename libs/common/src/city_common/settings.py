@@ -17,9 +17,9 @@ class ServiceSettings(BaseSettings):
 
     service_name: str = "city-service"
     environment: str = Field(default="dev", pattern="^(dev|test|staging|prod)$")
-    database_url: str = "postgresql+asyncpg://city:city@127.0.0.1:55432/city_test"
+    database_url: str = "postgresql+asyncpg://city:city@127.0.0.1:15432/city_test"
     db_pool_size: int = Field(default=5, ge=1, le=100)
-    kafka_bootstrap: str = "127.0.0.1:59092"
+    kafka_bootstrap: str = "127.0.0.1:19092"
     # Prepended to every topic name: isolates test runs, or two stages on one cluster.
     topic_prefix: str = Field(default="", pattern=r"^[A-Za-z0-9._-]*$", max_length=64)
     log_level: str = Field(default="INFO", pattern="^(DEBUG|INFO|WARNING|ERROR)$")

@@ -23,11 +23,11 @@ from city_common.db.migrations import upgrade
 from city_common.settings import ServiceSettings
 
 PG_HOST = os.environ.get("CITY_PG_HOST", "127.0.0.1")
-PG_PORT = int(os.environ.get("CITY_PG_PORT", "55432"))
+PG_PORT = int(os.environ.get("CITY_PG_PORT", "15432"))
 PG_USER = os.environ.get("CITY_PG_USER", "city")
 PG_PASSWORD = os.environ.get("CITY_PG_PASSWORD", "city")
 KAFKA_BOOTSTRAP = os.environ.get(
-    "CITY_KAFKA_BOOTSTRAP", f"127.0.0.1:{os.environ.get('CITY_KAFKA_PORT', '59092')}"
+    "CITY_KAFKA_BOOTSTRAP", f"127.0.0.1:{os.environ.get('CITY_KAFKA_PORT', '19092')}"
 )
 
 

@@ -12,7 +12,7 @@ from city_common.db.database import Database
 from city_common.db.uow import UnitOfWork
 from city_common.events.envelope import CloudEvent
 from city_common.events.registry import spec_for_type
-from city_common.messaging.producer import ensure_topics
+from city_common.messaging.topics import ensure_topics
 from city_common.testing import KAFKA_BOOTSTRAP, read_topic
 
 from .conftest import incident

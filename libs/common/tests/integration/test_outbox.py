@@ -12,7 +12,7 @@ from city_common.db.uow import UnitOfWork
 from city_common.events.envelope import CloudEvent
 from city_common.events.registry import spec_for_type
 from city_common.messaging.outbox import OutboxRelay
-from city_common.messaging.producer import KafkaPublisher, ensure_topics
+from city_common.messaging import KafkaPublisher, ensure_topics
 from city_common.observability.metrics import Metrics
 from city_common.testing import KAFKA_BOOTSTRAP, read_topic
 from sqlalchemy import text
@@ -90,3 +90,69 @@ async def test_rollback_publishes_nothing_commit_publishes_once_in_key_order(
             text("SELECT count(*) FROM outbox WHERE published_at IS NULL")
         )
     assert pending == 0
+
+
+async def test_an_event_the_broker_refuses_holds_back_only_its_own_key(
+    db: Database, prefix: str
+) -> None:
+    from datetime import UTC, datetime
+
+    from city_common.events import schemas as s
+
+    frames = spec_for_type("city.camera.frame.captured.v1")
+    topic = prefix + frames.topic
+    # A topic that refuses anything over 4 KiB: the 10 KiB frame can never be published.
+    await ensure_topics(KAFKA_BOOTSTRAP, [topic], configs={topic: {"max.message.bytes": "4096"}})
+
+    def frame(camera: str) -> s.FrameCaptured:
+        return s.FrameCaptured(
+            camera_id=camera,
+            camera_kind=s.CameraKind.FOREST,
+            captured_at=datetime.now(UTC),
+            pan_azimuth_deg=90.0,
+        )
+
+    sent: dict[str, list[str]] = defaultdict(list)
+    async with UnitOfWork(db.sessions, source="/test", topic_prefix=prefix) as uow:
+        for camera, size in (("cam-1", 200), ("cam-2", 10_000), ("cam-3", 200), ("cam-2", 200)):
+            event = uow.emit(frames, frame(camera), data=b"\xff\xd8" + b"x" * size, content_type="image/jpeg")
+            sent[camera].append(event.id)
+        for i in range(5):
+            uow.emit(frames, frame("cam-1"), data=b"\xff\xd8" + bytes([i]) * 100, content_type="image/jpeg")
+        await uow.commit()
+
+    metrics = Metrics("test")
+    relay = OutboxRelay(
+        db.sessions,
+        lambda: KafkaPublisher(KAFKA_BOOTSTRAP, client_id="test-relay"),
+        metrics,
+        batch_size=50,
+        poll_interval_s=0.05,
+    )
+    task = asyncio.create_task(relay.run())
+    try:
+        messages = await read_topic(topic, expected=7, timeout_s=30)
+        await asyncio.sleep(1.0)
+        await relay.refresh_backlog()
+    finally:
+        relay.stop()
+        await task
+
+    published = [CloudEvent.from_headers(list(h.items()), v) for _, h, v in messages]
+    cameras = [e.subject for e in published]
+    assert cameras.count("cam-1") == 6 and cameras.count("cam-3") == 1
+    # The refused frame is kept, and the camera's later frame waits behind it (order per key).
+    assert "cam-2" not in cameras
+    async with db.sessions() as session:
+        rows = (
+            await session.execute(
+                text(
+                    "SELECT event_id, attempts, last_error FROM outbox "
+                    "WHERE published_at IS NULL ORDER BY id"
+                )
+            )
+        ).all()
+    assert [r.event_id for r in rows] == sent["cam-2"]
+    assert rows[0].attempts >= 1 and "MessageSizeTooLarge" in rows[0].last_error
+    assert metrics.outbox_failing._value.get() >= 1
+    assert metrics.outbox_backlog._value.get() == 2

@@ -7,4 +7,4 @@ class Settings(ServiceSettings):
 
     service_name: str = "air-water"
     http_port: int = 8004
-    database_url: str = "postgresql+asyncpg://city:city@127.0.0.1:55432/air_water"
+    database_url: str = "postgresql+asyncpg://city:city@127.0.0.1:15432/air_water"

@@ -7,4 +7,4 @@ class Settings(ServiceSettings):
 
     service_name: str = "enterprise-hub"
     http_port: int = 8006
-    database_url: str = "postgresql+asyncpg://city:city@127.0.0.1:55432/enterprise_hub"
+    database_url: str = "postgresql+asyncpg://city:city@127.0.0.1:15432/enterprise_hub"

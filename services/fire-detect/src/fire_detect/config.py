@@ -7,4 +7,4 @@ class Settings(ServiceSettings):
 
     service_name: str = "fire-detect"
     http_port: int = 8003
-    database_url: str = "postgresql+asyncpg://city:city@127.0.0.1:55432/fire_detect"
+    database_url: str = "postgresql+asyncpg://city:city@127.0.0.1:15432/fire_detect"

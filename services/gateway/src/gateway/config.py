@@ -19,7 +19,7 @@ class Settings(ServiceSettings):
 
     service_name: str = "gateway"
     http_port: int = 8000
-    database_url: str = "postgresql+asyncpg://city:city@127.0.0.1:55432/gateway"
+    database_url: str = "postgresql+asyncpg://city:city@127.0.0.1:15432/gateway"
     # Frames pass through the gateway; allow them and a little multipart overhead.
     max_body_bytes: int = 3 * 1024 * 1024
     service_urls: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_SERVICE_URLS))

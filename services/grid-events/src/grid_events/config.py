@@ -7,4 +7,4 @@ class Settings(ServiceSettings):
 
     service_name: str = "grid-events"
     http_port: int = 8007
-    database_url: str = "postgresql+asyncpg://city:city@127.0.0.1:55432/grid_events"
+    database_url: str = "postgresql+asyncpg://city:city@127.0.0.1:15432/grid_events"

@@ -7,4 +7,4 @@ class Settings(ServiceSettings):
 
     service_name: str = "health-record"
     http_port: int = 8005
-    database_url: str = "postgresql+asyncpg://city:city@127.0.0.1:55432/health_record"
+    database_url: str = "postgresql+asyncpg://city:city@127.0.0.1:15432/health_record"

@@ -7,4 +7,4 @@ class Settings(ServiceSettings):
 
     service_name: str = "traffic-signal"
     http_port: int = 8001
-    database_url: str = "postgresql+asyncpg://city:city@127.0.0.1:55432/traffic_signal"
+    database_url: str = "postgresql+asyncpg://city:city@127.0.0.1:15432/traffic_signal"

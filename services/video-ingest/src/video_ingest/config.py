@@ -11,7 +11,7 @@ class Settings(ServiceSettings):
 
     service_name: str = "video-ingest"
     http_port: int = 8002
-    database_url: str = "postgresql+asyncpg://city:city@127.0.0.1:55432/video_ingest"
+    database_url: str = "postgresql+asyncpg://city:city@127.0.0.1:15432/video_ingest"
     # The largest camera frame accepted; larger ones get 413. The platform's producer
     # sends at most 8 MiB per request, headers and batch framing included.
     max_frame_bytes: int = Field(default=2 * _MIB, ge=1024, le=6 * _MIB)

@@ -13,7 +13,7 @@ from camera_images import jpeg, png
 from city_common.events import schemas as s
 from city_common.events.registry import spec_for_type
 from city_common.geo import GeoPoint
-from city_common.messaging.producer import KafkaPublisher, ensure_topics
+from city_common.messaging import KafkaPublisher, ensure_topics
 from city_common.testing import (
     KAFKA_BOOTSTRAP,
     bearer,

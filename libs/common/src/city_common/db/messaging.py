@@ -41,6 +41,9 @@ outbox = Table(
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("published_at", DateTime(timezone=True), nullable=True),
     Column("attempts", Integer, nullable=False, server_default=text("0")),
+    # After a failed publication the row waits (exponential backoff) before the
+    # relay tries its key again, so one undeliverable event holds back only its key.
+    Column("available_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("last_error", Text, nullable=True),
     Index(
         "ix_outbox_pending_key",

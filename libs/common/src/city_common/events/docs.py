@@ -127,7 +127,7 @@ def asyncapi_document() -> dict[str, Any]:
         "defaultContentType": "application/json",
         "servers": {
             "local": {
-                "host": "127.0.0.1:59092",
+                "host": "127.0.0.1:19092",
                 "protocol": "kafka",
                 "description": "deploy/local dev broker",
             }

@@ -219,6 +219,13 @@ EVENTS: tuple[EventSpec, ...] = (
     ),
 )
 
+# A frame event carries the whole image: the default frame limit (2 MiB) plus room
+# for the CloudEvents headers and the record batch around it.
+FRAME_MESSAGE_BYTES = 2 * 1024 * 1024 + 64 * 1024
+TOPIC_CONFIGS: dict[str, dict[str, str]] = {
+    "camera.frames": {"max.message.bytes": str(FRAME_MESSAGE_BYTES)},
+}
+
 _BY_TYPE: dict[str, EventSpec] = {spec.type: spec for spec in EVENTS}
 TOPICS: tuple[str, ...] = tuple(dict.fromkeys(spec.topic for spec in EVENTS))
 

@@ -234,8 +234,11 @@ class ConsumerRunner:
                 finally:
                     current_traceparent.reset(token)
             await uow.commit()
+        applied_ids = {id(d) for d in unique}
         for d in deliveries:
-            applied = d.event.id in fresh_ids
+            # Only the first delivery of a fresh id had an effect; later copies,
+            # in this batch or from the inbox, are duplicates.
+            applied = id(d) in applied_ids
             self.metrics.events_consumed.labels(
                 topic=d.topic, outcome="applied" if applied else "duplicate"
             ).inc()

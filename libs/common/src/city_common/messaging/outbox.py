@@ -32,7 +32,7 @@ _CLAIM_HEADS = text(
         ORDER BY key, id
     )
     SELECT o.key FROM outbox o JOIN heads h ON o.id = h.id
-    WHERE o.published_at IS NULL
+    WHERE o.published_at IS NULL AND o.available_at <= now()
     ORDER BY o.id
     LIMIT :keys
     FOR UPDATE OF o SKIP LOCKED
@@ -47,10 +47,17 @@ _PENDING_OF_KEYS = text(
     """
 )
 _MARK = text("UPDATE outbox SET published_at = now(), attempts = attempts + 1 WHERE id = ANY(:ids)")
+# Backoff 0.5 s, 1 s, 2 s, ... capped at 5 minutes.
 _FAILED = text(
-    "UPDATE outbox SET attempts = attempts + 1, last_error = :error WHERE id = ANY(:ids)"
+    """
+    UPDATE outbox SET attempts = attempts + 1, last_error = :error,
+        available_at = now() + make_interval(secs => least(300, 0.5 * power(2, attempts)))
+    WHERE id = ANY(:ids)
+    """
 )
-_BACKLOG = text("SELECT count(*) FROM outbox WHERE published_at IS NULL")
+_BACKLOG = text(
+    "SELECT count(*), count(*) FILTER (WHERE attempts > 0) FROM outbox WHERE published_at IS NULL"
+)
 _PURGE = text("DELETE FROM outbox WHERE published_at < now() - make_interval(secs => :secs)")
 
 
@@ -70,6 +77,9 @@ class OutboxRelay:
         self._publisher: KafkaPublisher | None = None
         self._metrics = metrics
         self._batch_size = batch_size
+        # Keys claimed per round: shrinks to 1 after a failure, so that an event the
+        # broker refuses is isolated instead of failing (and repeating) whole batches.
+        self._claim_keys = batch_size
         self._poll = poll_interval_s
         self._retention = retention
         self._stopping = asyncio.Event()
@@ -97,7 +107,7 @@ class OutboxRelay:
         topics: list[str] = []
         try:
             async with self._sessions() as session, session.begin():
-                claimed = await session.execute(_CLAIM_HEADS, {"keys": self._batch_size})
+                claimed = await session.execute(_CLAIM_HEADS, {"keys": self._claim_keys})
                 keys = [row[0] for row in claimed]
                 if not keys:
                     return 0
@@ -124,17 +134,20 @@ class OutboxRelay:
             if ids:
                 async with self._sessions() as session, session.begin():
                     await session.execute(_FAILED, {"ids": ids, "error": repr(exc)[:2000]})
+            self._claim_keys = 1
             await self._drop_publisher()
             raise
+        self._claim_keys = min(self._batch_size, self._claim_keys * 2)
         for topic in topics:
             self._metrics.events_produced.labels(topic=topic).inc()
         return len(ids)
 
     async def refresh_backlog(self) -> int:
         async with self._sessions() as session:
-            backlog = int(await session.scalar(_BACKLOG) or 0)
+            backlog, failing = (await session.execute(_BACKLOG)).one()
         self._metrics.outbox_backlog.set(backlog)
-        return backlog
+        self._metrics.outbox_failing.set(failing)
+        return int(backlog)
 
     async def purge_published(self) -> None:
         async with self._sessions() as session, session.begin():

@@ -7,8 +7,6 @@ import logging
 from collections.abc import Iterable, Sequence
 
 from aiokafka import AIOKafkaProducer
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError
 
 from city_common.events.envelope import CloudEvent
 
@@ -95,36 +93,3 @@ class KafkaPublisher:
         ok = await asyncio.wait_for(producer.client.fetch_all_metadata(), timeout_s)
         if not ok.brokers():
             raise ConnectionError("no Kafka broker in metadata")
-
-
-async def ensure_topics(
-    bootstrap: str,
-    topics: Iterable[str],
-    *,
-    partitions: int = 3,
-    replication: int = 1,
-    with_dlq: bool = True,
-) -> None:
-    """Create missing topics (and their ``.dlq``); existing ones are left alone."""
-    names = list(dict.fromkeys(topics))
-    if with_dlq:
-        names += [f"{t}.dlq" for t in names if not t.endswith(".dlq")]
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10_000)
-    await admin.start()
-    try:
-        existing = set(await admin.list_topics())
-        missing = [n for n in names if n not in existing]
-        if not missing:
-            return
-        try:
-            await admin.create_topics(
-                [
-                    NewTopic(n, num_partitions=partitions, replication_factor=replication)
-                    for n in missing
-                ]
-            )
-        except TopicAlreadyExistsError:
-            # Another service created it between our list and create: that is fine.
-            log.debug("topics created concurrently", extra={"topics": missing})
-    finally:
-        await admin.close()

@@ -48,3 +48,8 @@ class Metrics:
         self.outbox_backlog = Gauge(
             "outbox_backlog_events", "Outbox rows not yet published", registry=self.registry
         )
+        self.outbox_failing = Gauge(
+            "outbox_failing_events",
+            "Unpublished outbox rows whose publication failed at least once (alert on this)",
+            registry=self.registry,
+        )

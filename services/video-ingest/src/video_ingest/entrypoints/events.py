@@ -7,15 +7,21 @@ import logging
 from collections.abc import Sequence
 
 from city_common.messaging.consumer import Subscription
+from city_common.messaging.topics import ensure_topics, message_limit, raise_message_limit
 from city_common.runtime import Runtime
 
-from video_ingest.adapters import frame_topic
 from video_ingest.config import settings_of
 from video_ingest.service_layer import handlers
 
 log = logging.getLogger(__name__)
 
 FRAMES_TOPIC = "camera.frames"
+# Room for the CloudEvents headers and the record batch around one frame.
+HEADROOM_BYTES = 64 * 1024
+
+
+def needed_bytes(max_frame_bytes: int) -> int:
+    return max_frame_bytes + HEADROOM_BYTES
 
 
 def subscriptions(_: Runtime) -> Sequence[Subscription]:
@@ -23,16 +29,19 @@ def subscriptions(_: Runtime) -> Sequence[Subscription]:
 
 
 async def fit_frame_topic(runtime: Runtime) -> None:
-    """Background task: make the frame topic take frames at the size limit."""
+    """Background task: make the frame topic (and its DLQ) take frames at this
+    service's size limit, which operators may set above the registry's default."""
     settings = settings_of(runtime)
     if not settings.manage_frame_topic:
         return
     topic = settings.topic_prefix + FRAMES_TOPIC
-    needed = frame_topic.needed_bytes(settings.max_frame_bytes)
+    needed = needed_bytes(settings.max_frame_bytes)
     delay = 0.5
     while True:
         try:
-            limit = await frame_topic.fit(settings.kafka_bootstrap, topic, needed)
+            await ensure_topics(settings.kafka_bootstrap, [topic])
+            for name in (topic, f"{topic}.dlq"):
+                limit = await raise_message_limit(settings.kafka_bootstrap, name, needed)
             log.info("frame topic fits frames", extra={"topic": topic, "max_bytes": limit})
             return
         except Exception:  # noqa: BLE001 - Kafka may start after us
@@ -45,7 +54,7 @@ async def frame_topic_fits(runtime: Runtime) -> None:
     """Readiness: a frame at the size limit would be accepted by the frame topic."""
     settings = settings_of(runtime)
     topic = settings.topic_prefix + FRAMES_TOPIC
-    needed = frame_topic.needed_bytes(settings.max_frame_bytes)
-    limit = await asyncio.wait_for(frame_topic.capacity(settings.kafka_bootstrap, topic), 5)
+    needed = needed_bytes(settings.max_frame_bytes)
+    limit = await asyncio.wait_for(message_limit(settings.kafka_bootstrap, topic), 5)
     if limit < needed:
         raise RuntimeError(f"{topic} takes messages up to {limit} bytes; frames need {needed}")
