@@ -18,18 +18,20 @@ import time
 import uuid
 from pathlib import Path
 
+from sqlalchemy import text
+
 from city_common.db.database import Database
 from city_common.db.uow import UnitOfWork
 from city_common.events.registry import spec_for_type
+from city_common.messaging import KafkaPublisher, ensure_topics
 from city_common.messaging.consumer import ConsumerRunner, Subscription
 from city_common.messaging.outbox import OutboxRelay
-from city_common.messaging import KafkaPublisher, ensure_topics
 from city_common.observability.metrics import Metrics
 from city_common.testing import KAFKA_BOOTSTRAP, migrated_database
-from sqlalchemy import text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "libs" / "common" / "tests"))
 from integration.conftest import incident  # noqa: E402
+
 from sample_svc.app import record, record_batch  # noqa: E402
 
 DETECTED = spec_for_type("city.traffic.incident.detected.v1")

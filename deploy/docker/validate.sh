@@ -22,6 +22,17 @@ file="${1:-$repo/docker-compose.yml}"
 
 status=0
 
+# Compose's own parser is worth having: install Debian's docker-compose (v1, no
+# engine needed for `config`) when no Compose CLI is present and apt-get can.
+if ! docker compose version >/dev/null 2>&1 && ! command -v docker-compose >/dev/null 2>&1 \
+  && [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+  echo "== installing docker-compose (Debian) to validate with Compose's own parser"
+  { DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 update -qq \
+      && DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq \
+        --no-install-recommends docker-compose; } >/dev/null 2>&1 \
+    || echo "   (could not install it; the schema check below still runs)"
+fi
+
 if docker compose version >/dev/null 2>&1; then
   compose=(docker compose)
 elif command -v docker-compose >/dev/null 2>&1; then

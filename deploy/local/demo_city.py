@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+
 from enterprise_hub.domain.credit_code import check_character
 
 

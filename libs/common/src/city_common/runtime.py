@@ -139,7 +139,13 @@ class Runtime:
         while True:
             try:
                 configs = {s.topic_prefix + t: c for t, c in TOPIC_CONFIGS.items()}
-                await ensure_topics(s.kafka_bootstrap, topics, configs=configs)
+                await ensure_topics(
+                    s.kafka_bootstrap,
+                    topics,
+                    configs=configs,
+                    partitions=s.kafka_topic_partitions,
+                    replication=s.kafka_topic_replication,
+                )
                 break
             except Exception:  # noqa: BLE001 - Kafka may start after us
                 log.warning("Kafka not reachable yet; retrying", exc_info=True)

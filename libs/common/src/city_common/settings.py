@@ -20,6 +20,10 @@ class ServiceSettings(BaseSettings):
     database_url: str = "postgresql+asyncpg://city:city@127.0.0.1:15432/city_test"
     db_pool_size: int = Field(default=5, ge=1, le=100)
     kafka_bootstrap: str = "127.0.0.1:19092"
+    # Topics a service finds missing are created with these; production declares
+    # its topics (Strimzi KafkaTopic) with the cluster's replication instead.
+    kafka_topic_partitions: int = Field(default=3, ge=1, le=1000)
+    kafka_topic_replication: int = Field(default=1, ge=1, le=7)
     # Prepended to every topic name: isolates test runs, or two stages on one cluster.
     topic_prefix: str = Field(default="", pattern=r"^[A-Za-z0-9._-]*$", max_length=64)
     log_level: str = Field(default="INFO", pattern="^(DEBUG|INFO|WARNING|ERROR)$")

@@ -5,11 +5,12 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import text
+
 from city_common.db.database import Database
 from city_common.events import schemas as s
 from city_common.geo import GeoPoint
 from city_common.testing import migrated_database, unique
-from sqlalchemy import text
 
 pytestmark = pytest.mark.integration
 

@@ -7,6 +7,7 @@ import uuid
 from dataclasses import replace
 
 import pytest
+
 from city_common.events.envelope import CloudEvent
 from city_common.runtime import create_app
 from city_common.settings import ServiceSettings

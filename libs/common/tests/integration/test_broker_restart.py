@@ -8,6 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+
 from city_common.db.database import Database
 from city_common.db.uow import UnitOfWork
 from city_common.events.envelope import CloudEvent

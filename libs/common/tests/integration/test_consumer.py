@@ -10,11 +10,12 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from city_common.db.database import Database
 from city_common.events.envelope import CloudEvent
 from city_common.events.registry import spec_for_type
-from city_common.messaging.consumer import ConsumerRunner, Subscription
 from city_common.messaging import KafkaPublisher, ensure_topics
+from city_common.messaging.consumer import ConsumerRunner, Subscription
 from city_common.observability.metrics import Metrics
 from city_common.testing import KAFKA_BOOTSTRAP, read_topic, unique, wait_until
 from sample_svc.app import record, record_batch

@@ -4,6 +4,10 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Annotated
 
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select
+
 from city_common.auth import Role, require_roles
 from city_common.db.uow import UnitOfWork
 from city_common.events import schemas as s
@@ -13,9 +17,6 @@ from city_common.messaging.consumer import Delivery, Subscription
 from city_common.runtime import Runtime, ServiceDefinition, UowDep
 from city_common.web.pagination import Page, PageDep
 from city_common.web.problems import not_found
-from fastapi import APIRouter, Depends
-from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select
 
 metadata = MetaData()
 ledger = Table(

@@ -1,6 +1,7 @@
 from datetime import UTC, datetime
 
 import pytest
+
 from city_common.events.envelope import CloudEvent, EnvelopeError
 
 

@@ -2,6 +2,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+
 from city_common.events import EVENTS, TOPICS, spec_for_type
 from city_common.events import schemas as s
 from city_common.events.docs import asyncapi_yaml, render_architecture

@@ -1,9 +1,10 @@
 import pytest
+from pydantic import ValidationError
+
 from city_common.auth import Role, TokenVerifier, issue_token
 from city_common.observability.tracing import new_trace, parse_traceparent
 from city_common.settings import ServiceSettings
 from city_common.web.problems import Problem
-from pydantic import ValidationError
 
 
 def test_traceparent_parsing_follows_w3c() -> None:

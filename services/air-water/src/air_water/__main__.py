@@ -1,7 +1,6 @@
-from city_common.serve import serve
-
 from air_water.bootstrap import create_app
 from air_water.config import Settings
+from city_common.serve import serve
 
 
 def main() -> None:

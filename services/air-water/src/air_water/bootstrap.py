@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from city_common.runtime import ServiceDefinition
-from city_common.runtime import create_app as platform_app
-from city_common.settings import ServiceSettings
 from fastapi import FastAPI
 
 from air_water.entrypoints import api, events
+from city_common.runtime import ServiceDefinition
+from city_common.runtime import create_app as platform_app
+from city_common.settings import ServiceSettings
 
 DEFINITION = ServiceDefinition(
     name="air-water",

@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+
 from air_water.bootstrap import create_app
 from air_water.config import Settings
 from city_common.events import schemas as s

@@ -5,11 +5,12 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from air_water.adapters.orm import metadata
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from city_common.testing import migrated_database
 from sqlalchemy.ext.asyncio import create_async_engine
+
+from air_water.adapters.orm import metadata
+from city_common.testing import migrated_database
 
 pytestmark = pytest.mark.integration
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typing
 
 import pytest
+
 from air_water.domain.standards import (
     AIR_POLLUTANTS,
     DEFAULT_AIR_STANDARD,

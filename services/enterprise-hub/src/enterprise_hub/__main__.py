@@ -1,5 +1,4 @@
 from city_common.serve import serve
-
 from enterprise_hub.bootstrap import create_app
 from enterprise_hub.config import Settings
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from fastapi import FastAPI
+
 from city_common.runtime import ServiceDefinition
 from city_common.runtime import create_app as platform_app
 from city_common.settings import ServiceSettings
-from fastapi import FastAPI
-
 from enterprise_hub.entrypoints import api, events
 
 DEFINITION = ServiceDefinition(

@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
+
 from city_common.events import schemas as s
 from city_common.events.registry import spec_for_type
 from city_common.geo import GeoPoint

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from enterprise_hub.domain.credit_code import ALPHABET, WEIGHTS, check_character, defect, is_valid
 
 # Codes as widely published for well-known enterprises; the test relies only on the

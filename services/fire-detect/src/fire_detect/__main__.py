@@ -1,5 +1,4 @@
 from city_common.serve import serve
-
 from fire_detect.bootstrap import create_app
 from fire_detect.config import Settings
 

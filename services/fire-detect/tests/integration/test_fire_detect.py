@@ -11,6 +11,8 @@ import httpx
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
+from prometheus_client.parser import text_string_to_metric_families
+
 from city_common.events import schemas as s
 from city_common.events.registry import spec_for_type
 from city_common.messaging import KafkaPublisher, ensure_topics
@@ -26,7 +28,6 @@ from city_common.testing import (
 )
 from fire_detect.bootstrap import create_app
 from fire_detect.config import Settings
-from prometheus_client.parser import text_string_to_metric_families
 
 pytestmark = pytest.mark.integration
 

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from itertools import product
 
 import pytest
+
 from city_common.events.schemas import FireAlarmStatus as S
 from fire_detect.domain.model import (
     NEXT_STATUSES,

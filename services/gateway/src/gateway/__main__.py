@@ -1,5 +1,4 @@
 from city_common.serve import serve
-
 from gateway.bootstrap import create_app
 from gateway.config import Settings
 

@@ -6,11 +6,11 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from fastapi import FastAPI
+
 from city_common.events.registry import TOPICS
 from city_common.runtime import Runtime, ServiceDefinition
 from city_common.runtime import create_app as platform_app
-from fastapi import FastAPI
-
 from gateway.adapters.live_feed import LiveFeed
 from gateway.adapters.proxy import ServiceProxy
 from gateway.config import Settings

@@ -1,6 +1,7 @@
-from city_common.settings import ServiceSettings
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
+
+from city_common.settings import ServiceSettings
 
 # The public name of each service under /api/v1/ and where it listens in the dev stack.
 DEFAULT_SERVICE_URLS = {

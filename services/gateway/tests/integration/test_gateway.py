@@ -41,7 +41,8 @@ CASE = {
 async def test_gateway_routes_authenticates_limits_audits_and_streams() -> None:
     prefix = unique("gw") + "."
     grid_settings = settings_for_test(
-        GridSettings, await migrated_database("grid_events", f"test_gw_grid_{uuid.uuid4().hex[:8]}"),
+        GridSettings,
+        await migrated_database("grid_events", f"test_gw_grid_{uuid.uuid4().hex[:8]}"),
         topic_prefix=prefix,
     )
     down = f"http://127.0.0.1:{free_port()}"  # nothing listens there
@@ -57,7 +58,10 @@ async def test_gateway_routes_authenticates_limits_audits_and_streams() -> None:
         operator = bearer(settings, "operator", subject="op-1")
         worker = bearer(settings, "grid_worker", subject="worker-9")
         admin = bearer(settings, "admin", subject="root")
-        async with served(gateway_app(settings)) as gw, httpx.AsyncClient(base_url=gw, timeout=20) as client:
+        async with (
+            served(gateway_app(settings)) as gw,
+            httpx.AsyncClient(base_url=gw, timeout=20) as client,
+        ):
             # Probes are public; everything else needs a token, checked at the gateway.
             ready = await client.get("/api/v1/grid-events/readyz")
             assert ready.status_code == 200 and ready.json()["service"] == "grid-events"
@@ -73,11 +77,16 @@ async def test_gateway_routes_authenticates_limits_audits_and_streams() -> None:
             assert listed.status_code == 200 and listed.json()["total"] == 1
             # The service's own checks still apply behind the gateway.
             citizen = bearer(settings, "citizen")
-            assert (await client.get("/api/v1/grid-events/cases", headers=citizen)).status_code == 403
+            assert (
+                await client.get("/api/v1/grid-events/cases", headers=citizen)
+            ).status_code == 403
             invalid = await client.post(
                 "/api/v1/grid-events/cases", json={**CASE, "category": "ufo"}, headers=worker
             )
-            assert invalid.status_code == 422 and invalid.json()["errors"][0]["field"] == "body.category"
+            assert (
+                invalid.status_code == 422
+                and invalid.json()["errors"][0]["field"] == "body.category"
+            )
 
             # The event the service emitted carries the trace the gateway started.
             opened = await read_topic(prefix + "grid.cases", expected=1)

@@ -26,17 +26,35 @@ def test_merge_prefixes_paths_and_schema_names_per_service() -> None:
     ref = {"$ref": "#/components/schemas/CellCreate"}
     svc = {
         "info": {"description": "grid"},
-        "paths": {"/cells": {"post": {"operationId": "add", "requestBody": {"content": {"application/json": {"schema": ref}}}}}},
+        "paths": {
+            "/cells": {
+                "post": {
+                    "operationId": "add",
+                    "requestBody": {"content": {"application/json": {"schema": ref}}},
+                }
+            }
+        },
         "components": {"schemas": {"CellCreate": {"properties": {"parent": ref}}}},
     }
-    other = {"paths": {"/cells": {"get": {}}}, "components": {"schemas": {"CellCreate": {"type": "object"}}}}
-    merged = merge_openapi(gateway, {"grid-events": svc, "fire-detect": other}, api_prefix="/api/v1")
-    assert set(merged["paths"]) == {"/api/v1/status", "/api/v1/grid-events/cells", "/api/v1/fire-detect/cells"}
+    other = {
+        "paths": {"/cells": {"get": {}}},
+        "components": {"schemas": {"CellCreate": {"type": "object"}}},
+    }
+    merged = merge_openapi(
+        gateway, {"grid-events": svc, "fire-detect": other}, api_prefix="/api/v1"
+    )
+    assert set(merged["paths"]) == {
+        "/api/v1/status",
+        "/api/v1/grid-events/cells",
+        "/api/v1/fire-detect/cells",
+    }
     post = merged["paths"]["/api/v1/grid-events/cells"]["post"]
     assert post["operationId"] == "grid_events__add" and post["tags"] == ["grid-events"]
     schema = post["requestBody"]["content"]["application/json"]["schema"]
     assert schema == {"$ref": "#/components/schemas/grid_events__CellCreate"}
     schemas = merged["components"]["schemas"]
-    assert schemas["grid_events__CellCreate"]["properties"]["parent"]["$ref"].endswith("grid_events__CellCreate")
+    assert schemas["grid_events__CellCreate"]["properties"]["parent"]["$ref"].endswith(
+        "grid_events__CellCreate"
+    )
     assert schemas["fire_detect__CellCreate"] == {"type": "object"}
     assert merged["security"] == [{"bearer": []}]

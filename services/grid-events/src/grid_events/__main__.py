@@ -1,5 +1,4 @@
 from city_common.serve import serve
-
 from grid_events.bootstrap import create_app
 from grid_events.config import Settings
 

@@ -1,5 +1,4 @@
 from city_common.serve import serve
-
 from health_record.bootstrap import create_app
 from health_record.config import Settings
 

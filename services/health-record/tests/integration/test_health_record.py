@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
+
 from city_common.events import schemas as s
 from city_common.events.registry import spec_for_type
 from city_common.geo import GeoPoint

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from city_common.events.schemas import FireAlarmStatus
 from health_record.domain.model import (
     READINESS_RADIUS_M,

@@ -1,5 +1,4 @@
 from city_common.serve import serve
-
 from traffic_signal.bootstrap import create_app
 from traffic_signal.config import Settings
 

@@ -1,5 +1,6 @@
-from city_common.settings import ServiceSettings
 from pydantic_settings import SettingsConfigDict
+
+from city_common.settings import ServiceSettings
 
 
 class Settings(ServiceSettings):

@@ -9,6 +9,8 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
 from city_common.events import schemas as s
 from city_common.events.registry import spec_for_type
 from city_common.geo import GeoPoint
@@ -23,7 +25,6 @@ from city_common.testing import (
     unique,
     wait_until,
 )
-from prometheus_client.parser import text_string_to_metric_families
 from traffic_signal.bootstrap import create_app
 from traffic_signal.config import Settings
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+
 from city_common.events.schemas import GridCaseSource
 from traffic_signal.domain.model import (
     IncidentAlreadyCleared,

@@ -1,5 +1,4 @@
 from city_common.serve import serve
-
 from video_ingest.bootstrap import create_app
 from video_ingest.config import Settings
 

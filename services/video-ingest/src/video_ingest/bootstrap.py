@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from city_common.runtime import ServiceDefinition
-from city_common.runtime import create_app as platform_app
 from fastapi import FastAPI
 
+from city_common.runtime import ServiceDefinition
+from city_common.runtime import create_app as platform_app
 from video_ingest.config import Settings
 from video_ingest.entrypoints import api, events
 

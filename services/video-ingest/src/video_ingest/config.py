@@ -1,7 +1,8 @@
-from city_common.runtime import Runtime
-from city_common.settings import ServiceSettings
 from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
+
+from city_common.runtime import Runtime
+from city_common.settings import ServiceSettings
 
 _MIB = 1024 * 1024
 

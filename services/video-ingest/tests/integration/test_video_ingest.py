@@ -10,6 +10,8 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 from camera_images import jpeg, png
+from prometheus_client.parser import text_string_to_metric_families
+
 from city_common.events import schemas as s
 from city_common.events.registry import spec_for_type
 from city_common.geo import GeoPoint
@@ -24,7 +26,6 @@ from city_common.testing import (
     unique,
     wait_until,
 )
-from prometheus_client.parser import text_string_to_metric_families
 from video_ingest.bootstrap import create_app
 from video_ingest.config import Settings
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from city_common.events.schemas import FireAlarmStatus
 from pydantic import ValidationError
+
+from city_common.events.schemas import FireAlarmStatus
 from video_ingest.domain.model import (
     CameraStatus,
     CaptureTimeOutOfRange,

@@ -6,6 +6,7 @@ import struct
 
 import pytest
 from camera_images import PNG_MAGIC, jpeg, png, png_chunk, segment
+
 from video_ingest.domain.images import (
     JPEG,
     PNG,

@@ -29,7 +29,8 @@ def script_location(package: str) -> str:
 def alembic_config(package: str, url: str) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", script_location(package))
-    cfg.set_main_option("sqlalchemy.url", url)
+    # Alembic's config reads % as interpolation; a percent-encoded password needs %%.
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return cfg
 
 
@@ -60,6 +61,12 @@ def run_env(service_metadata: MetaData) -> None:
         return
 
     def do_run(connection: Connection) -> None:
+        # Replicas starting together (init containers, compose jobs) migrate one at
+        # a time; the lock is released with the session.
+        connection.exec_driver_sql("SELECT pg_advisory_lock(7263300001)")
+        # End the transaction the lock query began, or Alembic would run inside it
+        # and never commit; a session-level advisory lock outlives the commit.
+        connection.commit()
         context.configure(
             connection=connection, target_metadata=target, include_object=include_object
         )

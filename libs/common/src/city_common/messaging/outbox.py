@@ -47,11 +47,12 @@ _PENDING_OF_KEYS = text(
     """
 )
 _MARK = text("UPDATE outbox SET published_at = now(), attempts = attempts + 1 WHERE id = ANY(:ids)")
-# Backoff 0.5 s, 1 s, 2 s, ... capped at 5 minutes.
+# Backoff 0.5 s, 1 s, 2 s, ... capped at 30 s: after a broker outage every row has
+# failed a few times, and none should wait long once the broker is back.
 _FAILED = text(
     """
     UPDATE outbox SET attempts = attempts + 1, last_error = :error,
-        available_at = now() + make_interval(secs => least(300, 0.5 * power(2, attempts)))
+        available_at = now() + make_interval(secs => least(30, 0.5 * power(2, attempts)))
     WHERE id = ANY(:ids)
     """
 )
@@ -103,22 +104,16 @@ class OutboxRelay:
     async def publish_pending(self) -> int:
         """Publish one batch; returns how many rows were published."""
         publisher = await self._ensure_publisher()
-        ids: list[int] = []
-        topics: list[str] = []
-        try:
-            async with self._sessions() as session, session.begin():
-                claimed = await session.execute(_CLAIM_HEADS, {"keys": self._claim_keys})
-                keys = [row[0] for row in claimed]
-                if not keys:
-                    return 0
-                rows = (
-                    await session.execute(
-                        _PENDING_OF_KEYS, {"keys": keys, "limit": self._batch_size}
-                    )
-                ).all()
-                ids = [row.id for row in rows]
-                topics = [row.topic for row in rows]
-                await publisher.send_many(
+        async with self._sessions() as session, session.begin():
+            claimed = await session.execute(_CLAIM_HEADS, {"keys": self._claim_keys})
+            keys = [row[0] for row in claimed]
+            if not keys:
+                return 0
+            rows = (
+                await session.execute(_PENDING_OF_KEYS, {"keys": keys, "limit": self._batch_size})
+            ).all()
+            try:
+                outcomes = await publisher.send_each(
                     (
                         row.topic,
                         row.key,
@@ -127,20 +122,45 @@ class OutboxRelay:
                     )
                     for row in rows
                 )
-                await session.execute(_MARK, {"ids": ids})
-        except Exception as exc:
-            # The claim rolled back with the transaction; record the failure apart
-            # and start a new producer next time.
-            if ids:
-                async with self._sessions() as session, session.begin():
-                    await session.execute(_FAILED, {"ids": ids, "error": repr(exc)[:2000]})
+            except Exception as exc:  # noqa: BLE001 - nothing was sent; all rows failed
+                outcomes = [exc] * len(rows)
+            # Per key, only the prefix acknowledged in order counts as published:
+            # a row after a failed one waits, so the key's order holds on retry.
+            published: list[int] = []
+            failed: list[int] = []
+            errors: list[BaseException] = []
+            broken: set[str] = set()
+            for row, outcome in zip(rows, outcomes, strict=True):
+                if outcome is None and row.key not in broken:
+                    published.append(row.id)
+                    self._metrics.events_produced.labels(topic=row.topic).inc()
+                else:
+                    broken.add(row.key)
+                    failed.append(row.id)
+                    if outcome is not None:
+                        errors.append(outcome)
+            if published:
+                await session.execute(_MARK, {"ids": published})
+            if failed:
+                await session.execute(
+                    _FAILED, {"ids": failed, "error": repr(errors[0] if errors else "")[:2000]}
+                )
+        if failed:
+            # Isolate what the broker refuses, and start a fresh producer: after a
+            # failure its idempotence state may be stale.
             self._claim_keys = 1
             await self._drop_publisher()
-            raise
-        self._claim_keys = min(self._batch_size, self._claim_keys * 2)
-        for topic in topics:
-            self._metrics.events_produced.labels(topic=topic).inc()
-        return len(ids)
+            log.warning(
+                "outbox rows not published; retrying with backoff",
+                extra={
+                    "failed": len(failed),
+                    "published": len(published),
+                    "error": repr(errors[0]) if errors else None,
+                },
+            )
+        else:
+            self._claim_keys = min(self._batch_size, self._claim_keys * 2)
+        return len(published)
 
     async def refresh_backlog(self) -> int:
         async with self._sessions() as session:

@@ -78,6 +78,24 @@ class KafkaPublisher:
         if futures:
             await asyncio.gather(*futures)
 
+    async def send_each(
+        self, messages: Iterable[tuple[str, str | None, Headers, bytes | None]]
+    ) -> list[BaseException | None]:
+        """Send in order; the outcome of each message (None when acknowledged)."""
+        producer = self._require()
+        futures = []
+        for topic, key, headers, value in messages:
+            futures.append(
+                await producer.send(
+                    topic,
+                    value=value,
+                    key=key.encode() if key is not None else None,
+                    headers=list(headers),
+                )
+            )
+        results = await asyncio.gather(*futures, return_exceptions=True)
+        return [r if isinstance(r, BaseException) else None for r in results]
+
     async def send_raw(
         self, topic: str, *, key: bytes | None, headers: Headers, value: bytes | None
     ) -> None:

@@ -6,12 +6,12 @@ import json
 from datetime import datetime
 from typing import Any
 
-from city_common.geo import GeoPoint
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from air_water.adapters.orm import exceedances, observations, stations
+from city_common.geo import GeoPoint
 
 _STATION_COLUMNS = (
     stations.c.id,

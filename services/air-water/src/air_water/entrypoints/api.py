@@ -5,10 +5,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from city_common.auth import Principal, Role, require_roles
-from city_common.geo import GeoPoint
-from city_common.runtime import UowDep
-from city_common.web.pagination import Page, PageDep
 from fastapi import APIRouter, Depends, Query, status
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
@@ -22,6 +18,10 @@ from air_water.domain.standards import (
     expected_unit,
 )
 from air_water.service_layer import handlers
+from city_common.auth import Principal, Role, require_roles
+from city_common.geo import GeoPoint
+from city_common.runtime import UowDep
+from city_common.web.pagination import Page, PageDep
 
 router = APIRouter(prefix="", tags=["environment"])
 

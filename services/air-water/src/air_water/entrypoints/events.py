@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from air_water.service_layer import handlers
 from city_common.messaging.consumer import Subscription
 from city_common.runtime import Runtime
-
-from air_water.service_layer import handlers
 
 
 def subscriptions(_: Runtime) -> Sequence[Subscription]:

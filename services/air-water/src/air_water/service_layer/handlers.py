@@ -6,13 +6,6 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from city_common.db.uow import UnitOfWork
-from city_common.events import schemas as s
-from city_common.events.registry import spec_for_type
-from city_common.geo import GeoPoint
-from city_common.messaging.consumer import Delivery
-from city_common.web.problems import Problem, conflict, not_found
-
 from air_water.adapters import repository as repo
 from air_water.domain.standards import (
     PHYSICAL_MAXIMUM,
@@ -22,6 +15,12 @@ from air_water.domain.standards import (
     assess,
     measured_in,
 )
+from city_common.db.uow import UnitOfWork
+from city_common.events import schemas as s
+from city_common.events.registry import spec_for_type
+from city_common.geo import GeoPoint
+from city_common.messaging.consumer import Delivery
+from city_common.web.problems import Problem, conflict, not_found
 
 # Station loggers keep their own clocks; a reading this far ahead of ours is
 # still taken as "now", anything later is a clock or client fault.

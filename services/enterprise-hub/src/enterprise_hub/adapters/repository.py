@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from city_common.geo import GeoPoint
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from city_common.geo import GeoPoint
 from enterprise_hub.adapters.orm import compliance_notices, enterprises, policies
 
 _ENTERPRISE_COLUMNS = (

@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
+from fastapi import APIRouter, Depends, Query, status
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
 from city_common.auth import Principal, Role, require_roles
 from city_common.geo import GeoPoint
 from city_common.runtime import UowDep
 from city_common.web.pagination import Page, PageDep
-from fastapi import APIRouter, Depends, Query, status
-from pydantic import BaseModel, ConfigDict, Field, field_validator
-
 from enterprise_hub.adapters import repository as repo
 from enterprise_hub.domain.credit_code import defect
 from enterprise_hub.domain.model import EnterpriseSize

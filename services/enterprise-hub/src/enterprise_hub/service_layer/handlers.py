@@ -11,7 +11,6 @@ from city_common.events.registry import spec_for_type
 from city_common.geo import GeoPoint
 from city_common.messaging.consumer import Delivery
 from city_common.web.problems import conflict, not_found
-
 from enterprise_hub.adapters import repository as repo
 from enterprise_hub.domain.model import COMPLIANCE_RADIUS_M, EnterpriseSize
 

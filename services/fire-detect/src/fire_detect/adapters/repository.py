@@ -7,11 +7,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from city_common.geo import GeoPoint
 from sqlalchemy import case, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from city_common.geo import GeoPoint
 from fire_detect.adapters.orm import alarm_transitions, fire_alarms, forest_resources, frame_stats
 from fire_detect.domain.model import FrameTally
 

@@ -6,7 +6,6 @@ from collections.abc import Sequence
 
 from city_common.messaging.consumer import Subscription
 from city_common.runtime import Runtime
-
 from fire_detect.service_layer import handlers
 
 

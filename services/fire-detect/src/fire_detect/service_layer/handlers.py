@@ -14,7 +14,6 @@ from city_common.events.registry import EventSpec, spec_for_type
 from city_common.geo import GeoPoint
 from city_common.messaging.consumer import Delivery
 from city_common.web.problems import conflict, not_found
-
 from fire_detect.adapters import repository as repo
 from fire_detect.domain.model import (
     ForestResourceKind,

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer
+
 from city_common.events.envelope import CloudEvent, EnvelopeError
 from city_common.events.registry import spec_for_type
 from city_common.observability.metrics import Metrics

@@ -9,16 +9,16 @@ import time
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from city_common.auth import Principal, Role, TokenVerifier, current_principal, require_roles
-from city_common.observability.tracing import current_trace
-from city_common.runtime import Runtime, RuntimeDep, UowDep
-from city_common.web.pagination import Page, PageDep
-from city_common.web.problems import Problem, not_found
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 from sqlalchemy import func, insert, select
 
+from city_common.auth import Principal, Role, TokenVerifier, current_principal, require_roles
+from city_common.observability.tracing import current_trace
+from city_common.runtime import Runtime, RuntimeDep, UowDep
+from city_common.web.pagination import Page, PageDep
+from city_common.web.problems import Problem, not_found
 from gateway.adapters.live_feed import LiveFeed
 from gateway.adapters.orm import api_audit
 from gateway.adapters.proxy import ServiceProxy, ServiceUnavailable

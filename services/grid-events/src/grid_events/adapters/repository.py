@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from city_common.geo import GeoPoint, GeoPolygon
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from city_common.geo import GeoPoint, GeoPolygon
 from grid_events.adapters.orm import cases, grid_cells
 
 _CASE_COLUMNS = (

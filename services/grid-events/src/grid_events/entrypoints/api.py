@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
+from fastapi import APIRouter, Depends, Query, status
+from pydantic import BaseModel, ConfigDict, Field
+
 from city_common.auth import Principal, Role, require_roles
 from city_common.geo import GeoPoint, GeoPolygon, QueryLatitude, QueryLongitude
 from city_common.runtime import UowDep
 from city_common.web.pagination import Page, PageDep
-from fastapi import APIRouter, Depends, Query, status
-from pydantic import BaseModel, ConfigDict, Field
-
 from grid_events.adapters import repository as repo
 from grid_events.domain.model import DEPARTMENT_BY_CATEGORY
 from grid_events.service_layer import handlers

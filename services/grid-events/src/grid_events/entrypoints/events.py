@@ -6,7 +6,6 @@ from collections.abc import Sequence
 
 from city_common.messaging.consumer import Subscription
 from city_common.runtime import Runtime
-
 from grid_events.service_layer import handlers
 
 

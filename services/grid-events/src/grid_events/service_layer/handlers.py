@@ -12,7 +12,6 @@ from city_common.events.registry import spec_for_type
 from city_common.geo import GeoPoint, GeoPolygon
 from city_common.messaging.consumer import Delivery
 from city_common.web.problems import conflict, not_found, validation_failed
-
 from grid_events.adapters import repository as repo
 from grid_events.domain.model import classify, department_for
 

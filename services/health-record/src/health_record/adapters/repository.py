@@ -6,11 +6,11 @@ import json
 from datetime import datetime
 from typing import Any
 
-from city_common.geo import GeoPoint
 from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from city_common.geo import GeoPoint
 from health_record.adapters.orm import access_audit, facilities, readiness_notices
 from health_record.domain.model import Accessor, Candidate
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
+from fastapi import APIRouter, Depends, Query, status
+from pydantic import BaseModel, ConfigDict, Field
+
 from city_common.auth import Principal, Role, require_roles
 from city_common.geo import GeoPoint, QueryLatitude, QueryLongitude
 from city_common.observability.tracing import current_trace
 from city_common.runtime import UowDep
 from city_common.web.pagination import Page, PageDep
-from fastapi import APIRouter, Depends, Query, status
-from pydantic import BaseModel, ConfigDict, Field
-
 from health_record.domain.model import Accessor, FacilityLevel
 from health_record.service_layer import handlers
 

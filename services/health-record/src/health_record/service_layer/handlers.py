@@ -15,7 +15,6 @@ from city_common.events import schemas as s
 from city_common.geo import GeoPoint
 from city_common.messaging.consumer import Delivery
 from city_common.web.problems import conflict, not_found
-
 from health_record.adapters import repository as repo
 from health_record.domain.model import (
     READINESS_RADIUS_M,

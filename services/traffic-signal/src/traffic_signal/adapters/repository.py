@@ -6,11 +6,11 @@ import json
 from datetime import datetime
 from typing import Any
 
-from city_common.geo import GeoPoint
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from city_common.geo import GeoPoint
 from traffic_signal.adapters.orm import incidents, intersections
 
 _INTERSECTION_COLUMNS = (

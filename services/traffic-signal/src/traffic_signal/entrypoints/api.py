@@ -5,14 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
+from fastapi import APIRouter, Depends, Query, status
+from pydantic import BaseModel, ConfigDict, Field
+
 from city_common.auth import Principal, Role, require_roles
 from city_common.events.schemas import TrafficIncidentKind
 from city_common.geo import GeoPoint
 from city_common.runtime import UowDep
 from city_common.web.pagination import Page, PageDep
-from fastapi import APIRouter, Depends, Query, status
-from pydantic import BaseModel, ConfigDict, Field
-
 from traffic_signal.adapters import repository as repo
 from traffic_signal.domain.model import IncidentStatus
 from traffic_signal.service_layer import handlers

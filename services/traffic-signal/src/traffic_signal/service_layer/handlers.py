@@ -12,7 +12,6 @@ from city_common.events.registry import spec_for_type
 from city_common.geo import GeoPoint
 from city_common.messaging.consumer import Delivery
 from city_common.web.problems import Problem, conflict, not_found
-
 from traffic_signal.adapters import repository as repo
 from traffic_signal.domain.model import (
     IncidentAlreadyCleared,

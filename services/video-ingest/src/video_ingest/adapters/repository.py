@@ -7,11 +7,11 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from city_common.geo import GeoPoint
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from city_common.geo import GeoPoint
 from video_ingest.adapters.orm import camera_alarms, camera_frames, cameras
 
 _CAMERA_COLUMNS = (

@@ -6,15 +6,15 @@ from datetime import UTC, datetime
 from email.utils import format_datetime
 from typing import Annotated
 
+from fastapi import APIRouter, Depends, Query, Request, Response, status
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, HttpUrl, field_validator
+
 from city_common.auth import Principal, Role, require_roles
 from city_common.events.schemas import CameraKind
 from city_common.geo import GeoPoint
 from city_common.runtime import RuntimeDep, UowDep
 from city_common.web.pagination import Page, PageDep
 from city_common.web.problems import PROBLEM_BASE, Problem
-from fastapi import APIRouter, Depends, Query, Request, Response, status
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, HttpUrl, field_validator
-
 from video_ingest.config import settings_of
 from video_ingest.domain.images import FRAME_TYPES, media_type
 from video_ingest.domain.model import CameraStatus

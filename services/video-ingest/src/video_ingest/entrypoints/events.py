@@ -9,7 +9,6 @@ from collections.abc import Sequence
 from city_common.messaging.consumer import Subscription
 from city_common.messaging.topics import ensure_topics, message_limit, raise_message_limit
 from city_common.runtime import Runtime
-
 from video_ingest.config import settings_of
 from video_ingest.service_layer import handlers
 

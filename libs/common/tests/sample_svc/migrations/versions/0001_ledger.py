@@ -6,6 +6,7 @@ Revises:
 
 import sqlalchemy as sa
 from alembic import op
+
 from city_common.db.ops import create_platform_schema, drop_platform_schema
 
 revision = "0001"

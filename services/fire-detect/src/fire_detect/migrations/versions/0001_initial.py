@@ -9,8 +9,9 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
-from city_common.db.ops import create_platform_schema, drop_platform_schema
 from geoalchemy2 import Geography, Geometry
+
+from city_common.db.ops import create_platform_schema, drop_platform_schema
 
 revision: str = "0001"
 down_revision: str | None = None

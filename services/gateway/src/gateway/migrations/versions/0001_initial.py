@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+
 from city_common.db.ops import create_platform_schema, drop_platform_schema
 
 revision: str = "0001"
