@@ -1,0 +1,99 @@
+"""Flows across services, through the gateway of the platform `make run` started."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+from .conftest import Platform
+
+# Inside the demo town Chashan Zhuhai, north-east grid cell, near the bamboo forest.
+FIRE = {"type": "Point", "coordinates": [105.845, 29.462]}
+
+
+def poll(fetch: Callable[[], Any], until: Callable[[Any], bool], timeout_s: float = 30) -> Any:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = fetch()
+        if until(value):
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met in {timeout_s} s; last value: {value}")
+        time.sleep(0.25)
+
+
+def test_a_reported_fire_becomes_a_forestry_case_and_closes_when_extinguished(
+    platform: Platform,
+) -> None:
+    with httpx.Client(
+        base_url=f"{platform.gateway}/api/v1", timeout=15, headers=platform.headers()
+    ) as api:
+        reported = api.post("/fire-detect/alarms", json={"location": FIRE, "danger_level": 4})
+        assert reported.status_code == 201, reported.text
+        alarm_id = reported.json()["id"]
+        trace_id = reported.headers["x-trace-id"]
+
+        def fire_case() -> dict[str, Any] | None:
+            page = api.get("/grid-events/cases", params={"category": "forest_fire", "limit": 500})
+            return next((c for c in page.json()["items"] if c["source_ref"] == alarm_id), None)
+
+        case = poll(fire_case, lambda c: c is not None)
+        assert case["cell_id"] == "chashanzhuhai-ne"
+        assert case["department"] == "forestry" and case["status"] == "opened"
+
+        def notices() -> list[dict[str, Any]]:
+            page = api.get("/health-record/readiness-notices", params={"limit": 500})
+            return [n for n in page.json()["items"] if n["alarm_id"] == alarm_id]
+
+        (notice,) = poll(notices, lambda ns: len(ns) == 1)
+        assert notice["facility_id"] == "chashan-health-centre" and notice["status"] == "open"
+
+        for step in ("verified", "dispatched", "on_scene", "extinguished", "closed"):
+            moved = api.post(f"/fire-detect/alarms/{alarm_id}/transitions", json={"status": step})
+            assert moved.status_code == 201, (step, moved.text)
+        skipped_back = api.post(
+            f"/fire-detect/alarms/{alarm_id}/transitions", json={"status": "verified"}
+        )
+        assert skipped_back.status_code == 409
+
+        closed = poll(
+            lambda: api.get(f"/grid-events/cases/{case['id']}").json(),
+            lambda c: c["status"] == "closed",
+        )
+        assert closed["id"] == case["id"]
+        poll(notices, lambda ns: ns[0]["status"] == "closed")
+
+        timeline = api.get(f"/fire-detect/alarms/{alarm_id}").json()["timeline"]
+        assert [t["status"] for t in timeline] == [
+            "raised",
+            "verified",
+            "dispatched",
+            "on_scene",
+            "extinguished",
+            "closed",
+        ]
+
+        # The operators' live feed saw the alarm and the case it opened.
+        recent = api.get("/events/recent", params={"limit": 1000}).json()
+        subjects = {(e["type"], e["subject"]) for e in recent}
+        assert ("city.fire.alarm.raised.v1", alarm_id) in subjects
+        assert ("city.grid.case.opened.v1", case["id"]) in subjects
+        assert ("city.grid.case.closed.v1", case["id"]) in subjects
+
+    # One trace id follows the report from the gateway through fire-detect into the
+    # consumers of its event, in each service's own log.
+    for service in ("gateway", "fire-detect", "grid-events", "health-record"):
+        lines = (platform.logs / f"{service}.log").read_text(encoding="utf-8").splitlines()
+        traced = [json.loads(x) for x in lines if trace_id in x]
+        assert traced, f"trace {trace_id} not in {service}'s log"
+        assert all(entry["trace_id"] == trace_id for entry in traced)
+    grid_lines = (platform.logs / "grid-events.log").read_text(encoding="utf-8")
+    assert any(
+        json.loads(x).get("event_type") == "city.fire.alarm.raised.v1"
+        for x in grid_lines.splitlines()
+        if trace_id in x
+    )
