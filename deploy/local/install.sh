@@ -15,12 +15,13 @@ for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
 done
 # A JDK or Maven installed another way (SDKMAN, a tarball) is just as good.
-if command -v java >/dev/null 2>&1; then
-  mapfile -t missing < <(printf '%s\n' "${missing[@]}" | grep -v '^openjdk-17-jre-headless$' || true)
-fi
-if command -v mvn >/dev/null 2>&1; then
-  mapfile -t missing < <(printf '%s\n' "${missing[@]}" | grep -v '^maven$' || true)
-fi
+wanted=("${missing[@]}")
+missing=()
+for pkg in "${wanted[@]}"; do
+  if [ "$pkg" = openjdk-17-jre-headless ] && command -v java >/dev/null 2>&1; then continue; fi
+  if [ "$pkg" = maven ] && command -v mvn >/dev/null 2>&1; then continue; fi
+  missing+=("$pkg")
+done
 if ((${#missing[@]})); then
   echo "installing Debian packages: ${missing[*]}"
   sudo=()

@@ -17,6 +17,7 @@ import asyncpg
 import httpx
 from aiokafka import AIOKafkaConsumer
 from fastapi import FastAPI
+from sqlalchemy import MetaData
 
 from city_common.auth import issue_token
 from city_common.db.migrations import upgrade
@@ -171,3 +172,38 @@ async def served(app: FastAPI, port: int | None = None) -> AsyncIterator[str]:
     finally:
         server.should_exit = True
         await task
+
+
+async def migration_drift(package: str, metadata: MetaData) -> list[object]:
+    """Differences between ``package``'s migrated schema and its declared tables.
+
+    The platform's outbox and inbox are compared too; only PostGIS's own table and
+    Alembic's version table are left out. An empty list means the migrations
+    build exactly what the code declares.
+    """
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from city_common.db.messaging import messaging_metadata
+
+    url = await migrated_database(package, f"test_drift_{package}_{uuid.uuid4().hex[:6]}")
+    declared = MetaData()
+    for table in (*metadata.tables.values(), *messaging_metadata.tables.values()):
+        table.to_metadata(declared)
+
+    def include(obj: object, name: str | None, type_: str, *_: object) -> bool:
+        return not (type_ == "table" and name in {"spatial_ref_sys", "alembic_version"})
+
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as conn:
+            diff: list[object] = await conn.run_sync(
+                lambda sync: compare_metadata(
+                    MigrationContext.configure(sync, opts={"include_object": include}),
+                    declared,
+                )
+            )
+    finally:
+        await engine.dispose()
+    return diff

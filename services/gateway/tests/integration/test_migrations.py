@@ -1,0 +1,10 @@
+import pytest
+
+from city_common.testing import migration_drift
+from gateway.adapters.orm import metadata
+
+pytestmark = pytest.mark.integration
+
+
+async def test_migrations_build_exactly_the_declared_tables() -> None:
+    assert await migration_drift("gateway", metadata) == []
