@@ -8,7 +8,7 @@ PACKAGES := city_common gateway traffic_signal video_ingest fire_detect air_wate
 PYTEST := $(UV) run --frozen pytest -p no:logging
 
 .PHONY: help install run stack-up stack-down stack-status migrate lint format docs \
-        test test-unit test-integration test-e2e compose-check bench clean
+        test test-unit test-integration test-e2e compose-check bench bench-run clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*?## "}{printf "  %-18s %s\n", $$1, $$2}'
@@ -65,9 +65,11 @@ test: install ## Everything CI runs: lint, compose check, unit, integration and 
 	  if [ -z "$$KEEP_STACK" ]; then bash deploy/local/stack.sh down >/dev/null || true; fi; \
 	  exit $$rc
 
-bench: stack-up ## Run the benchmarks under bench/ and print their figures
+bench: stack-up ## Outbox/inbox throughput against a bare-producer baseline
 	$(UV) run --frozen python bench/outbox_throughput.py
-	$(UV) run --frozen python bench/stack_footprint.py
+
+bench-run: stack-down ## `make run` cold and warm, idle memory of the whole stack
+	$(UV) run --frozen python bench/make_run.py
 
 clean: ## Stop the stack and delete its data (.local/)
 	@bash deploy/local/stack.sh reset
