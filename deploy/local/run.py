@@ -17,7 +17,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
@@ -39,7 +39,6 @@ class Service:
     process: subprocess.Popen[bytes] | None = None
     log: IO[bytes] | None = None
     restarts: int = 0
-    started_at: float = field(default=0.0)
 
     @property
     def database(self) -> str:
@@ -113,7 +112,6 @@ def start(service: Service) -> None:
         start_new_session=True,
         cwd=REPO,
     )
-    service.started_at = time.monotonic()
 
 
 def stop(service: Service, timeout_s: float = 15.0) -> None:

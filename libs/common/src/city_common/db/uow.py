@@ -6,7 +6,6 @@ transaction as the state change, so a rolled-back transaction publishes nothing.
 
 from __future__ import annotations
 
-import json
 from types import TracebackType
 from typing import Self
 
@@ -78,7 +77,8 @@ class UnitOfWork:
                 "topic": topic,
                 "key": key,
                 "event_type": event.type,
-                "headers": json.loads(json.dumps([[k, v.decode()] for k, v in event.to_headers()])),
+                # JSONB keeps the header list in order; values are text by the binding.
+                "headers": [[name, value.decode()] for name, value in event.to_headers()],
                 "payload": event.data,
             }
             for topic, key, event in self._pending

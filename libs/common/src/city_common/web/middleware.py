@@ -6,6 +6,7 @@ gateway's live event stream) pass through untouched.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from typing import Any
@@ -76,8 +77,6 @@ class ObservabilityMiddleware:
 
 
 async def _too_large(send: Send, limit: int, path: str) -> None:
-    import json
-
     body = json.dumps(
         {
             "type": "https://yongchuan.city/problems/payload-too-large",
