@@ -207,3 +207,53 @@ async def migration_drift(package: str, metadata: MetaData) -> list[object]:
     finally:
         await engine.dispose()
     return diff
+
+
+PROBLEM_JSON = "application/problem+json"
+
+
+def assert_problem(
+    response: httpx.Response, status: int, field: str | None = None
+) -> dict[str, object]:
+    """An RFC 9457 problem of ``status``; with ``field``, one of its errors names it."""
+    assert response.status_code == status, response.text  # noqa: S101 - a test helper
+    assert response.headers["content-type"].startswith(PROBLEM_JSON), response.text  # noqa: S101
+    problem: dict[str, object] = response.json()
+    assert problem["status"] == status and problem["title"], problem  # noqa: S101
+    if field is not None:
+        assert field in problem_fields(response), problem  # noqa: S101
+    return problem
+
+
+def problem_fields(response: httpx.Response) -> list[str]:
+    """The fields a validation problem names."""
+    assert response.headers["content-type"].startswith(PROBLEM_JSON), response.text  # noqa: S101
+    return [str(e["field"]) for e in response.json().get("errors", [])]
+
+
+def consumed(metrics: str, topic: str, outcome: str) -> float:
+    """``events_consumed_total`` for a topic and outcome, from a /metrics page."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    for family in text_string_to_metric_families(metrics):
+        for sample in family.samples:
+            if (
+                sample.name == "events_consumed_total"
+                and sample.labels.get("topic") == topic
+                and sample.labels.get("outcome") == outcome
+            ):
+                return float(sample.value)
+    return 0.0
+
+
+def keyed(
+    raw: list[tuple[bytes | None, dict[str, bytes], bytes | None]],
+) -> list[tuple[str, dict[str, bytes], object]]:
+    """Messages read back from a topic as (key, headers, JSON data)."""
+    import json
+
+    out: list[tuple[str, dict[str, bytes], object]] = []
+    for key, headers, value in raw:
+        assert key is not None and value is not None  # noqa: S101
+        out.append((key.decode(), headers, json.loads(value)))
+    return out

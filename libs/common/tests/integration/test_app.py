@@ -11,30 +11,24 @@ import pytest
 from city_common.events.envelope import CloudEvent
 from city_common.runtime import create_app
 from city_common.settings import ServiceSettings
-from city_common.testing import bearer, fresh_database, read_topic, running_app, settings_for_test
+from city_common.testing import (
+    assert_problem,
+    bearer,
+    fresh_database,
+    read_topic,
+    running_app,
+    settings_for_test,
+)
 from sample_svc.app import DEFINITION
 
 pytestmark = pytest.mark.integration
 
-PROBLEM = "application/problem+json"
 VALID = {
     "incident_id": "inc-1",
     "kind": "collision",
     "severity": 3,
     "location": {"type": "Point", "coordinates": [105.93, 29.35]},
 }
-
-
-def assert_problem(response, status: int, field: str | None = None) -> dict:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith(PROBLEM)
-    body = response.json()
-    assert body["status"] == status and body["title"]
-    if field is not None:
-        fields = [e["field"] for e in body["errors"]]
-        assert field in fields, fields
-        assert all(e["reason"] for e in body["errors"])
-    return body
 
 
 async def test_probes_problems_and_the_outbox_to_inbox_loop(sample_db: str, prefix: str) -> None:

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import httpx
 import pytest
 
 from air_water.bootstrap import create_app
@@ -20,7 +18,10 @@ from city_common.messaging import KafkaPublisher, ensure_topics
 from city_common.testing import (
     KAFKA_BOOTSTRAP,
     bearer,
+    consumed,
+    keyed,
     migrated_database,
+    problem_fields,
     read_topic,
     running_app,
     settings_for_test,
@@ -54,31 +55,6 @@ def reading(
     }
 
 
-def keyed(
-    raw: list[tuple[bytes | None, dict[str, bytes], bytes | None]],
-) -> list[tuple[str, dict[str, bytes], Any]]:
-    """Messages read back from a topic as (key, headers, JSON data)."""
-    out = []
-    for key, headers, value in raw:
-        assert key is not None and value is not None
-        out.append((key.decode(), headers, json.loads(value)))
-    return out
-
-
-def consumed(metrics: str, topic: str, outcome: str) -> float:
-    """The consumer's events_consumed_total for a topic and outcome, from /metrics."""
-    for line in metrics.splitlines():
-        if line.startswith("events_consumed_total{") and f'topic="{topic}"' in line:
-            if f'outcome="{outcome}"' in line:
-                return float(line.rsplit(" ", 1)[1])
-    return 0.0
-
-
-def fields(response: httpx.Response) -> list[str]:
-    assert response.headers["content-type"] == "application/problem+json", response.text
-    return [e["field"] for e in response.json()["errors"]]
-
-
 async def test_stations_observations_and_exceedance_loop() -> None:
     url = await migrated_database("air_water", f"test_air_{uuid.uuid4().hex[:8]}")
     prefix = unique("aw") + "."
@@ -104,15 +80,15 @@ async def test_stations_observations_and_exceedance_loop() -> None:
             "id": "x-1",
             "location": {"type": "Point", "coordinates": ["105.9", 29.3]},
         }
-        assert fields(await client.post("/stations", json=bad_point, headers=admin)) == [
+        assert problem_fields(await client.post("/stations", json=bad_point, headers=admin)) == [
             "body.location.coordinates.0"
         ]
         bad_medium = {**body, "id": "x-2", "medium": "soil"}
-        assert fields(await client.post("/stations", json=bad_medium, headers=admin)) == [
+        assert problem_fields(await client.post("/stations", json=bad_medium, headers=admin)) == [
             "body.medium"
         ]
         extra = {**body, "id": "x-3", "operator": "someone"}
-        assert fields(await client.post("/stations", json=extra, headers=admin)) == [
+        assert problem_fields(await client.post("/stations", json=extra, headers=admin)) == [
             "body.operator"
         ]
         malformed = await client.post(
@@ -171,21 +147,33 @@ async def test_stations_observations_and_exceedance_loop() -> None:
         not_water = await client.post(
             water, json=reading("so2", 10, "µg/m³", YESTERDAY), headers=logger
         )
-        assert not_water.status_code == 422 and fields(not_water) == ["body.pollutant"]
+        assert not_water.status_code == 422 and problem_fields(not_water) == ["body.pollutant"]
         future = reading("pm2_5", 10, "µg/m³", datetime.now(UTC) + timedelta(hours=1))
-        assert fields(await client.post(obs, json=future, headers=logger)) == ["body.observed_at"]
+        assert problem_fields(await client.post(obs, json=future, headers=logger)) == [
+            "body.observed_at"
+        ]
         naive = {**reading("pm2_5", 10, "µg/m³", YESTERDAY), "observed_at": "2026-01-01T00:00:00"}
-        assert fields(await client.post(obs, json=naive, headers=logger)) == ["body.observed_at"]
+        assert problem_fields(await client.post(obs, json=naive, headers=logger)) == [
+            "body.observed_at"
+        ]
         wrong_unit = reading("co", 3, "µg/m³", YESTERDAY)
-        assert fields(await client.post(obs, json=wrong_unit, headers=logger)) == ["body.unit"]
+        assert problem_fields(await client.post(obs, json=wrong_unit, headers=logger)) == [
+            "body.unit"
+        ]
         as_text = {**reading("pm2_5", 10, "µg/m³", YESTERDAY), "value": "10"}
-        assert fields(await client.post(obs, json=as_text, headers=logger)) == ["body.value"]
+        assert problem_fields(await client.post(obs, json=as_text, headers=logger)) == [
+            "body.value"
+        ]
         negative = reading("pm2_5", -1, "µg/m³", YESTERDAY)
-        assert fields(await client.post(obs, json=negative, headers=logger)) == ["body.value"]
+        assert problem_fields(await client.post(obs, json=negative, headers=logger)) == [
+            "body.value"
+        ]
         bad_period = reading("pm2_5", 10, "µg/m³", YESTERDAY, "8h")
-        assert fields(await client.post(obs, json=bad_period, headers=logger)) == ["body.averaging"]
+        assert problem_fields(await client.post(obs, json=bad_period, headers=logger)) == [
+            "body.averaging"
+        ]
         acid = reading("ph", 15, "pH", YESTERDAY)
-        assert fields(await client.post(water, json=acid, headers=logger)) == ["body.value"]
+        assert problem_fields(await client.post(water, json=acid, headers=logger)) == ["body.value"]
         unknown = await client.post(
             "/stations/nope/observations",
             json=reading("so2", 1, "µg/m³", YESTERDAY),

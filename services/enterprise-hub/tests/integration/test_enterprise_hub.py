@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import math
 import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx
 import pytest
 
 from city_common.events import schemas as s
@@ -19,7 +17,10 @@ from city_common.messaging import KafkaPublisher, ensure_topics
 from city_common.testing import (
     KAFKA_BOOTSTRAP,
     bearer,
+    consumed,
+    keyed,
     migrated_database,
+    problem_fields,
     read_topic,
     running_app,
     settings_for_test,
@@ -56,30 +57,6 @@ def haversine_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
     return 2 * 6_371_008.8 * math.asin(math.sqrt(a))
 
 
-def keyed(
-    raw: list[tuple[bytes | None, dict[str, bytes], bytes | None]],
-) -> list[tuple[str, dict[str, bytes], Any]]:
-    """Messages read back from a topic as (key, headers, JSON data)."""
-    out = []
-    for key, headers, value in raw:
-        assert key is not None and value is not None
-        out.append((key.decode(), headers, json.loads(value)))
-    return out
-
-
-def consumed(metrics: str, topic: str, outcome: str) -> float:
-    for line in metrics.splitlines():
-        if line.startswith("events_consumed_total{") and f'topic="{topic}"' in line:
-            if f'outcome="{outcome}"' in line:
-                return float(line.rsplit(" ", 1)[1])
-    return 0.0
-
-
-def fields(response: httpx.Response) -> list[str]:
-    assert response.headers["content-type"] == "application/problem+json", response.text
-    return [e["field"] for e in response.json()["errors"]]
-
-
 async def test_enterprises_policies_and_compliance_notices() -> None:
     url = await migrated_database("enterprise_hub", f"test_ent_{uuid.uuid4().hex[:8]}")
     prefix = unique("eh") + "."
@@ -108,7 +85,7 @@ async def test_enterprises_policies_and_compliance_notices() -> None:
         bad = await client.post(
             "/enterprises", json={**body, "credit_code": wrong_check}, headers=operator
         )
-        assert bad.status_code == 422 and fields(bad) == ["body.credit_code"]
+        assert bad.status_code == 422 and problem_fields(bad) == ["body.credit_code"]
         assert "check character" in bad.json()["errors"][0]["reason"]
         for field, value in (
             ("credit_code", "91350100O000100Y43"),
@@ -118,11 +95,14 @@ async def test_enterprises_policies_and_compliance_notices() -> None:
             ("name", ""),
         ):
             bad = await client.post("/enterprises", json={**body, field: value}, headers=operator)
-            assert bad.status_code == 422 and fields(bad) == [f"body.{field}"], (field, value)
+            assert bad.status_code == 422 and problem_fields(bad) == [f"body.{field}"], (
+                field,
+                value,
+            )
         extra = await client.post(
             "/enterprises", json={**body, "legal_person": "x"}, headers=operator
         )
-        assert fields(extra) == ["body.legal_person"]
+        assert problem_fields(extra) == ["body.legal_person"]
 
         assert (await client.get("/enterprises")).status_code == 401
         assert (await client.post("/enterprises", json=body, headers=company)).status_code == 403
@@ -165,15 +145,15 @@ async def test_enterprises_policies_and_compliance_notices() -> None:
             "industries": ["chemicals", "chemicals"],
             "summary": "s",
         }
-        assert fields(await client.post("/policies", json=repeated, headers=operator)) == [
+        assert problem_fields(await client.post("/policies", json=repeated, headers=operator)) == [
             "body.industries"
         ]
         not_a_list = {**repeated, "industries": "chemicals"}
-        assert fields(await client.post("/policies", json=not_a_list, headers=operator)) == [
-            "body.industries"
-        ]
+        assert problem_fields(
+            await client.post("/policies", json=not_a_list, headers=operator)
+        ) == ["body.industries"]
         bad_item = {**repeated, "industries": ["Tea Processing"]}
-        assert fields(await client.post("/policies", json=bad_item, headers=operator)) == [
+        assert problem_fields(await client.post("/policies", json=bad_item, headers=operator)) == [
             "body.industries.0"
         ]
         assert (await client.post("/policies", json=repeated, headers=company)).status_code == 403

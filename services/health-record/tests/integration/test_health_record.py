@@ -7,7 +7,6 @@ import math
 import uuid
 from datetime import UTC, datetime
 
-import httpx
 import pytest
 
 from city_common.events import schemas as s
@@ -17,7 +16,9 @@ from city_common.messaging import KafkaPublisher, ensure_topics
 from city_common.testing import (
     KAFKA_BOOTSTRAP,
     bearer,
+    consumed,
     migrated_database,
+    problem_fields,
     running_app,
     settings_for_test,
     unique,
@@ -59,19 +60,6 @@ def haversine_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
     return 2 * 6_371_008.8 * math.asin(math.sqrt(a))
 
 
-def consumed(metrics: str, topic: str, outcome: str) -> float:
-    for line in metrics.splitlines():
-        if line.startswith("events_consumed_total{") and f'topic="{topic}"' in line:
-            if f'outcome="{outcome}"' in line:
-                return float(line.rsplit(" ", 1)[1])
-    return 0.0
-
-
-def fields(response: httpx.Response) -> list[str]:
-    assert response.headers["content-type"] == "application/problem+json", response.text
-    return [e["field"] for e in response.json()["errors"]]
-
-
 async def test_facilities_readiness_and_audit() -> None:
     url = await migrated_database("health_record", f"test_health_{uuid.uuid4().hex[:8]}")
     prefix = unique("hr") + "."
@@ -102,9 +90,12 @@ async def test_facilities_readiness_and_audit() -> None:
             ("id", "has space"),
         ):
             bad = await client.post("/facilities", json={**body, field: value}, headers=admin)
-            assert bad.status_code == 422 and fields(bad) == [f"body.{field}"], (field, value)
+            assert bad.status_code == 422 and problem_fields(bad) == [f"body.{field}"], (
+                field,
+                value,
+            )
         extra = await client.post("/facilities", json={**body, "director": "x"}, headers=admin)
-        assert fields(extra) == ["body.director"]
+        assert problem_fields(extra) == ["body.director"]
 
         assert (await client.get("/facilities")).status_code == 401
         assert (await client.post("/facilities", json=body, headers=doctor)).status_code == 403
@@ -136,15 +127,15 @@ async def test_facilities_readiness_and_audit() -> None:
             await client.get("/facilities/nearest?lon=105.93&lat=29.35&offset=2", headers=doctor)
         ).json()
         assert [f["id"] for f in rest["items"]] == ["songji-kiosk", "far-clinic"]
-        assert fields(await client.get("/facilities/nearest?lon=105.93", headers=doctor)) == [
-            "query.lat"
-        ]
-        assert fields(
+        assert problem_fields(
+            await client.get("/facilities/nearest?lon=105.93", headers=doctor)
+        ) == ["query.lat"]
+        assert problem_fields(
             await client.get("/facilities/nearest?lon=105.93&lat=95", headers=doctor)
         ) == ["query.lat"]
         for lon in ("east", "nan", "inf", "181"):
             wrong = await client.get(f"/facilities/nearest?lon={lon}&lat=29", headers=doctor)
-            assert fields(wrong) == ["query.lon"], lon
+            assert problem_fields(wrong) == ["query.lon"], lon
 
         # --- a forest fire readies the nearest facility with emergency beds ----
         await ensure_topics(KAFKA_BOOTSTRAP, [prefix + "fire.alarms"])

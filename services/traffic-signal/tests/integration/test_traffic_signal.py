@@ -9,7 +9,6 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
 from city_common.events import schemas as s
 from city_common.events.registry import spec_for_type
@@ -17,7 +16,9 @@ from city_common.geo import GeoPoint
 from city_common.messaging import KafkaPublisher, ensure_topics
 from city_common.testing import (
     KAFKA_BOOTSTRAP,
+    assert_problem,
     bearer,
+    consumed,
     migrated_database,
     read_topic,
     running_app,
@@ -29,8 +30,6 @@ from traffic_signal.bootstrap import create_app
 from traffic_signal.config import Settings
 
 pytestmark = pytest.mark.integration
-
-PROBLEM = "application/problem+json"
 
 
 @dataclass
@@ -60,29 +59,6 @@ def intersection(ident: str, *, corridor: str | None = None, lon: float = 105.93
         "signal_groups": 8,
         "corridor_id": corridor,
     }
-
-
-def assert_problem(response: httpx.Response, status: int, field: str | None = None) -> dict:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith(PROBLEM)
-    problem = response.json()
-    assert problem["status"] == status
-    if field is not None:
-        assert field in [e["field"] for e in problem["errors"]], problem
-    return problem
-
-
-async def consumed(client: httpx.AsyncClient, topic: str, outcome: str) -> float:
-    text = (await client.get("/metrics")).text
-    for family in text_string_to_metric_families(text):
-        for sample in family.samples:
-            if (
-                sample.name == "events_consumed_total"
-                and sample.labels.get("topic") == topic
-                and sample.labels.get("outcome") == outcome
-            ):
-                return sample.value
-    return 0.0
 
 
 async def test_intersections_are_registered_listed_by_corridor_and_paged(service: Service) -> None:
@@ -286,12 +262,12 @@ async def test_the_grid_case_of_an_incident_shows_on_it(service: Service) -> Non
 
         async def opened_and_duplicate_absorbed() -> bool:
             return (await grid_case() or {}).get("status") == "opened" and (
-                await consumed(service.client, topic, "duplicate")
+                consumed((await service.client.get("/metrics")).text, topic, "duplicate")
             ) >= 1
 
         await wait_until(opened_and_duplicate_absorbed)
         assert (await grid_case() or {})["id"] == "case-77"
-        assert await consumed(service.client, topic, "applied") == 2
+        assert consumed((await service.client.get("/metrics")).text, topic, "applied") == 2
 
         key, closed = spec_for_type("city.grid.case.closed.v1").build(
             case(s.GridCaseStatus.CLOSED, opened_at + timedelta(minutes=30)), source="/test"

@@ -10,7 +10,6 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 from camera_images import jpeg, png
-from prometheus_client.parser import text_string_to_metric_families
 
 from city_common.events import schemas as s
 from city_common.events.registry import spec_for_type
@@ -18,7 +17,9 @@ from city_common.geo import GeoPoint
 from city_common.messaging import KafkaPublisher, ensure_topics
 from city_common.testing import (
     KAFKA_BOOTSTRAP,
+    assert_problem,
     bearer,
+    consumed,
     migrated_database,
     read_topic,
     running_app,
@@ -31,7 +32,6 @@ from video_ingest.config import Settings
 
 pytestmark = pytest.mark.integration
 
-PROBLEM = "application/problem+json"
 MIB = 1024 * 1024
 
 
@@ -72,29 +72,6 @@ def camera(ident: str, **change: object) -> dict:
         "snapshot_url": "https://cams.yongchuan.example/ch/1/snapshot.jpg",
         **change,
     }
-
-
-def assert_problem(response: httpx.Response, status: int, field: str | None = None) -> dict:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith(PROBLEM)
-    problem = response.json()
-    assert problem["status"] == status
-    if field is not None:
-        assert field in [e["field"] for e in problem["errors"]], problem
-    return problem
-
-
-async def consumed(client: httpx.AsyncClient, topic: str, outcome: str) -> float:
-    text = (await client.get("/metrics")).text
-    for family in text_string_to_metric_families(text):
-        for sample in family.samples:
-            if (
-                sample.name == "events_consumed_total"
-                and sample.labels.get("topic") == topic
-                and sample.labels.get("outcome") == outcome
-            ):
-                return sample.value
-    return 0.0
 
 
 async def send_frame(
@@ -356,7 +333,7 @@ async def test_fire_alarms_on_a_camera_show_until_they_end(service: Service) -> 
         async def both_active_and_duplicate_absorbed() -> bool:
             return (
                 await active() == ["fa-1", "fa-2"]
-                and (await consumed(service.client, topic, "duplicate")) >= 1
+                and (consumed((await service.client.get("/metrics")).text, topic, "duplicate")) >= 1
             )
 
         await wait_until(both_active_and_duplicate_absorbed)
