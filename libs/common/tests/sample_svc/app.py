@@ -79,12 +79,7 @@ async def read_ledger(uow: UowDep, page: PageDep) -> Page[LedgerRow]:
         .limit(page.limit)
         .offset(page.offset)
     )
-    return Page(
-        items=[LedgerRow.model_validate(dict(r._mapping)) for r in rows],
-        total=int(total or 0),
-        limit=page.limit,
-        offset=page.offset,
-    )
+    return Page.of(LedgerRow, (r._mapping for r in rows), total=int(total or 0), page=page)
 
 
 @router.get("/ledger/{incident_id}", response_model=LedgerRow)

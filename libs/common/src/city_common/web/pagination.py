@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Generic, TypeVar
+from collections.abc import Iterable
+from typing import Annotated, Any, Generic, TypeVar, cast
 
 from fastapi import Depends, Query
 from pydantic import BaseModel, ConfigDict
@@ -24,6 +25,7 @@ PageDep = Annotated[PageParams, Depends(page_params)]
 
 
 T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
 
 
 class Page(BaseModel, Generic[T]):
@@ -33,3 +35,16 @@ class Page(BaseModel, Generic[T]):
     total: int
     limit: int
     offset: int
+
+    @classmethod
+    def of(cls, model: type[M], rows: Iterable[Any], *, total: int, page: PageParams) -> Page[M]:
+        """A page of ``model`` read from repository rows (dicts or row objects)."""
+        return cast(
+            "Page[M]",
+            Page[model](  # type: ignore[valid-type]
+                items=[model.model_validate(row) for row in rows],
+                total=total,
+                limit=page.limit,
+                offset=page.offset,
+            ),
+        )

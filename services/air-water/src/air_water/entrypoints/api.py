@@ -141,12 +141,7 @@ async def list_stations(
     items, total = await repo.list_stations(
         uow.session, medium=medium, cell_id=cell_id, limit=page.limit, offset=page.offset
     )
-    return Page(
-        items=[StationRead.model_validate(i) for i in items],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
-    )
+    return Page.of(StationRead, items, total=total, page=page)
 
 
 @router.get("/stations/{station_id}", response_model=StationRead)
@@ -198,12 +193,7 @@ async def list_observations(
         limit=page.limit,
         offset=page.offset,
     )
-    return Page(
-        items=[ObservationRead.model_validate(i) for i in items],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
-    )
+    return Page.of(ObservationRead, items, total=total, page=page)
 
 
 @router.get("/exceedances", response_model=Page[ExceedanceRead])
@@ -217,12 +207,7 @@ async def list_exceedances(
     items, total = await repo.list_exceedances(
         uow.session, status=status_, cell_id=cell_id, limit=page.limit, offset=page.offset
     )
-    return Page(
-        items=[ExceedanceRead.model_validate(i) for i in items],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
-    )
+    return Page.of(ExceedanceRead, items, total=total, page=page)
 
 
 @router.get("/exceedances/{exceedance_id}", response_model=ExceedanceRead)

@@ -129,12 +129,7 @@ async def list_enterprises(
     items, total = await repo.list_enterprises(
         uow.session, industry=industry, limit=page.limit, offset=page.offset
     )
-    return Page(
-        items=[EnterpriseRead.model_validate(i) for i in items],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
-    )
+    return Page.of(EnterpriseRead, items, total=total, page=page)
 
 
 @router.get("/enterprises/{enterprise_id}", response_model=EnterpriseRead)
@@ -150,12 +145,7 @@ async def policies_for_enterprise(
     items, total = await handlers.policies_for_enterprise(
         uow, enterprise_id, limit=page.limit, offset=page.offset
     )
-    return Page(
-        items=[PolicyRead.model_validate(i) for i in items],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
-    )
+    return Page.of(PolicyRead, items, total=total, page=page)
 
 
 @router.post("/policies", status_code=status.HTTP_201_CREATED, response_model=PolicyRead)
@@ -188,12 +178,7 @@ async def list_policies(
         limit=page.limit,
         offset=page.offset,
     )
-    return Page(
-        items=[PolicyRead.model_validate(i) for i in items],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
-    )
+    return Page.of(PolicyRead, items, total=total, page=page)
 
 
 @router.get("/compliance-notices", response_model=Page[ComplianceNoticeRead])
@@ -212,9 +197,4 @@ async def list_compliance_notices(
         limit=page.limit,
         offset=page.offset,
     )
-    return Page(
-        items=[ComplianceNoticeRead.model_validate(i) for i in items],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
-    )
+    return Page.of(ComplianceNoticeRead, items, total=total, page=page)

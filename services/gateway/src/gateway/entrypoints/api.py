@@ -174,12 +174,7 @@ async def audit_trail(
         .limit(page.limit)
         .offset(page.offset)
     )
-    return Page(
-        items=[AuditEntry.model_validate(dict(r._mapping)) for r in rows],
-        total=int(total or 0),
-        limit=page.limit,
-        offset=page.offset,
-    )
+    return Page.of(AuditEntry, (r._mapping for r in rows), total=int(total or 0), page=page)
 
 
 @router.api_route(

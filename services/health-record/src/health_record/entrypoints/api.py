@@ -114,12 +114,7 @@ async def list_facilities(
     items, total = await handlers.list_facilities(
         uow, who, level=level, limit=page.limit, offset=page.offset
     )
-    return Page(
-        items=[FacilityRead.model_validate(i) for i in items],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
-    )
+    return Page.of(FacilityRead, items, total=total, page=page)
 
 
 @router.get("/facilities/nearest", response_model=Page[FacilityDistance])
@@ -134,12 +129,7 @@ async def nearest_facilities(
     items, total = await handlers.nearest_facilities(
         uow, who, GeoPoint.of(lon, lat), limit=page.limit, offset=page.offset
     )
-    return Page(
-        items=[FacilityDistance.model_validate(i) for i in items],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
-    )
+    return Page.of(FacilityDistance, items, total=total, page=page)
 
 
 @router.get("/facilities/{facility_id}", response_model=FacilityRead)
@@ -159,12 +149,7 @@ async def list_readiness_notices(
     items, total = await handlers.list_readiness_notices(
         uow, who, status=status_, facility_id=facility_id, limit=page.limit, offset=page.offset
     )
-    return Page(
-        items=[ReadinessNoticeRead.model_validate(i) for i in items],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
-    )
+    return Page.of(ReadinessNoticeRead, items, total=total, page=page)
 
 
 @router.get("/audit", response_model=Page[AccessRecordRead])
@@ -178,9 +163,4 @@ async def list_access(
     items, total = await handlers.list_access(
         uow, who, subject=subject, limit=page.limit, offset=page.offset
     )
-    return Page(
-        items=[AccessRecordRead.model_validate(i) for i in items],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
-    )
+    return Page.of(AccessRecordRead, items, total=total, page=page)

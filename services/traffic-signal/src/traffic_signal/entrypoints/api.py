@@ -106,12 +106,7 @@ async def list_intersections(
     items, total = await repo.list_intersections(
         uow.session, corridor_id=corridor_id, limit=page.limit, offset=page.offset
     )
-    return Page(
-        items=[IntersectionRead.model_validate(i) for i in items],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
-    )
+    return Page.of(IntersectionRead, items, total=total, page=page)
 
 
 @router.get("/intersections/{intersection_id}", response_model=IntersectionRead)
@@ -158,12 +153,7 @@ async def list_incidents(
         limit=page.limit,
         offset=page.offset,
     )
-    return Page(
-        items=[IncidentRead.model_validate(i) for i in items],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
-    )
+    return Page.of(IncidentRead, items, total=total, page=page)
 
 
 @router.get("/incidents/{incident_id}", response_model=IncidentRead)

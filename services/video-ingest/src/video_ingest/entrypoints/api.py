@@ -124,12 +124,7 @@ async def list_cameras(
         limit=page.limit,
         offset=page.offset,
     )
-    return Page(
-        items=[CameraRead.model_validate(i) for i in items],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
-    )
+    return Page.of(CameraRead, items, total=total, page=page)
 
 
 @router.get("/cameras/{camera_id}", response_model=CameraRead)
