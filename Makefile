@@ -8,7 +8,7 @@ PACKAGES := city_common gateway traffic_signal video_ingest fire_detect air_wate
 PYTEST := $(UV) run --frozen pytest -p no:logging
 
 .PHONY: help install run stack-up stack-down stack-status migrate lint format docs \
-        test test-unit test-integration test-e2e compose-check bench bench-run clean
+        test test-unit test-integration test-e2e compose-check k8s-check bench bench-run clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*?## "}{printf "  %-18s %s\n", $$1, $$2}'
@@ -55,10 +55,14 @@ test-e2e: stack-up ## End-to-end tests: the platform as `make run` starts it
 compose-check: ## Validate docker-compose.yml (no Docker engine needed)
 	@bash deploy/docker/validate.sh
 
+k8s-check: ## Validate deploy/k8s (YAML, kustomize render when kubectl is present, consistency)
+	@$(UV) run --frozen python deploy/k8s/validate_manifests.py
+
 # One pytest run over everything, so the closing line counts every test.
 test: install ## Everything CI runs: lint, compose check, unit, integration and e2e tests
 	@$(MAKE) --no-print-directory lint
 	@$(MAKE) --no-print-directory compose-check
+	@$(MAKE) --no-print-directory k8s-check
 	@bash deploy/local/stack.sh up
 	@set -o pipefail; rc=0; \
 	  $(PYTEST) libs/common/tests services/*/tests tests/e2e -q || rc=$$?; \
