@@ -86,6 +86,17 @@ async def test_probes_problems_and_the_outbox_to_inbox_loop(sample_db: str, pref
         huge = {**VALID, "incident_id": "x" * 5000}
         assert_problem(await client.post("/incidents", json=huge, headers=operator), 413)
 
+        async def chunked():  # no Content-Length: the limit is counted as bytes arrive
+            for _ in range(10):
+                yield b" " * 1000
+
+        streamed = await client.post(
+            "/incidents",
+            content=chunked(),
+            headers={**operator, "content-type": "application/json"},
+        )
+        assert_problem(streamed, 413)
+
         # Query parameters, unknown resources and methods.
         assert_problem(await client.get("/ledger?limit=0"), 422, "query.limit")
         assert_problem(await client.get("/ledger?offset=-1"), 422, "query.offset")

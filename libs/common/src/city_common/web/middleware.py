@@ -11,6 +11,7 @@ import logging
 import time
 from typing import Any
 
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from city_common.observability.metrics import Metrics
@@ -54,7 +55,7 @@ class ObservabilityMiddleware:
             if length is not None and length.isdigit() and int(length) > self.max_body_bytes:
                 await _too_large(send_with_trace, self.max_body_bytes, scope["path"])
                 return
-            await self.app(scope, receive, send_with_trace)
+            await self.app(scope, _limited(receive, self.max_body_bytes), send_with_trace)
         finally:
             elapsed = time.perf_counter() - started
             route = scope.get("route")
@@ -74,6 +75,26 @@ class ObservabilityMiddleware:
                     },
                 )
             current_traceparent.reset(token)
+
+
+def _limited(receive: Receive, limit: int) -> Receive:
+    """A body without Content-Length (chunked) is counted as it arrives.
+
+    Over the limit, reading it raises a 413 that the problem handlers answer, so a
+    client cannot stream an unbounded body into memory.
+    """
+    seen = 0
+
+    async def counted() -> Message:
+        nonlocal seen
+        message = await receive()
+        if message["type"] == "http.request":
+            seen += len(message.get("body", b""))
+            if seen > limit:
+                raise HTTPException(413, f"the request body exceeds {limit} bytes")
+        return message
+
+    return counted
 
 
 async def _too_large(send: Send, limit: int, path: str) -> None:
