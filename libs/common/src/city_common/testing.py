@@ -32,6 +32,11 @@ KAFKA_BOOTSTRAP = os.environ.get(
 )
 
 
+# Databases this process created, dropped by drop_created_databases() at the end
+# of a test session (the root conftest.py does that).
+_created: list[str] = []
+
+
 def database_url(name: str) -> str:
     return f"postgresql+asyncpg://{PG_USER}:{PG_PASSWORD}@{PG_HOST}:{PG_PORT}/{name}"
 
@@ -44,6 +49,7 @@ async def fresh_database(name: str) -> str:
     try:
         await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await conn.execute(f'CREATE DATABASE "{name}"')
+        _created.append(name)
     finally:
         await conn.close()
     conn = await asyncpg.connect(
@@ -54,6 +60,23 @@ async def fresh_database(name: str) -> str:
     finally:
         await conn.close()
     return database_url(name)
+
+
+async def drop_created_databases() -> int:
+    """Drop every database this process created; returns how many."""
+    if not _created:
+        return 0
+    conn = await asyncpg.connect(
+        host=PG_HOST, port=PG_PORT, user=PG_USER, password=PG_PASSWORD, database="postgres"
+    )
+    try:
+        for name in list(dict.fromkeys(_created)):
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+    dropped = len(set(_created))
+    _created.clear()
+    return dropped
 
 
 async def migrated_database(package: str, name: str | None = None) -> str:
