@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from city_common.events import schemas as s
 from city_common.events.envelope import CloudEvent, EnvelopeError
@@ -235,7 +235,3 @@ def spec_for_type(event_type: str) -> EventSpec:
         return _BY_TYPE[event_type]
     except KeyError as exc:
         raise EnvelopeError(f"unknown event type {event_type!r}") from exc
-
-
-def decode(event: CloudEvent) -> BaseModel:
-    return spec_for_type(event.type).decode(event)

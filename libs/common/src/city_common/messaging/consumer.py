@@ -92,7 +92,6 @@ class ConsumerRunner:
     _stopping: asyncio.Event = field(default_factory=asyncio.Event)
     _consumer: AIOKafkaConsumer | None = None
     _dlq: KafkaPublisher | None = None
-    started: asyncio.Event = field(default_factory=asyncio.Event)
 
     def __post_init__(self) -> None:
         self._by_topic = {self.topic_prefix + s.topic: s for s in self.subscriptions}
@@ -134,7 +133,6 @@ class ConsumerRunner:
         await self._consumer.start()
         self._dlq = KafkaPublisher(self.bootstrap, client_id=f"{self.group_id}-dlq")
         await self._dlq.start()
-        self.started.set()
         while not self._stopping.is_set():
             batches = await self._consumer.getmany(timeout_ms=500, max_records=self.batch_size)
             for tp, records in batches.items():
@@ -144,7 +142,6 @@ class ConsumerRunner:
     async def _close(self) -> None:
         consumer, self._consumer = self._consumer, None
         dlq, self._dlq = self._dlq, None
-        self.started.clear()
         for closer in (consumer.stop if consumer else None, dlq.stop if dlq else None):
             if closer is None:
                 continue
