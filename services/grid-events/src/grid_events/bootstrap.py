@@ -7,7 +7,9 @@ from fastapi import FastAPI
 from city_common.runtime import ServiceDefinition
 from city_common.runtime import create_app as platform_app
 from city_common.settings import ServiceSettings
-from grid_events.entrypoints import api, events
+from grid_events.adapters.crypto import PiiCipher
+from grid_events.config import Settings
+from grid_events.entrypoints import api, base_data_api, events, open311_api
 
 DEFINITION = ServiceDefinition(
     name="grid-events",
@@ -15,13 +17,18 @@ DEFINITION = ServiceDefinition(
     title="Yongchuan grid-events",
     description=(
         "Grid governance and the city incident hub: administrative areas and grid cells, "
-        "cases from grid workers, citizens and the other city systems, dispatch."
+        "the base data of residents, housing and organisations, cases from grid workers, "
+        "citizens and the other city systems, dispatch."
     ),
-    routers=(api.router,),
+    routers=(api.router, base_data_api.router, open311_api.router, open311_api.keys_router),
     subscriptions=events.subscriptions,
     produces=("grid.cases",),
 )
 
 
 def create_app(settings: ServiceSettings) -> FastAPI:
-    return platform_app(DEFINITION, settings)
+    own = settings if isinstance(settings, Settings) else Settings(**settings.model_dump())
+    app = platform_app(DEFINITION, own)
+    # Built once per app from its settings; the routes reach it through the runtime.
+    app.state.runtime.state["pii"] = PiiCipher.from_settings(own)
+    return app

@@ -3,7 +3,25 @@
 from __future__ import annotations
 
 from geoalchemy2 import Geometry
-from sqlalchemy import Column, DateTime, ForeignKey, Index, MetaData, String, Table, func
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Identity,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    SmallInteger,
+    String,
+    Table,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
 
 metadata = MetaData()
 
@@ -32,7 +50,152 @@ cases = Table(
     Column("location", Geometry("POINT", srid=4326, spatial_index=False), nullable=False),
     Column("opened_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    # De-duplication: how many reports the case holds, and when the latest came.
+    Column("report_count", Integer, nullable=False, server_default=text("1")),
+    Column("last_reported_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Index("ix_cases_location", "location", postgresql_using="gist"),
     Index("ix_cases_source", "source_kind", "source_ref"),
     Index("ix_cases_status_category", "status", "category"),
+)
+
+# Every report of an incident: the one that opened its case and those merged into
+# it. An automatic source's report is closed when its incident clears.
+case_reports = Table(
+    "case_reports",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("case_id", String(64), ForeignKey("cases.id"), nullable=False),
+    Column("source_kind", String(32), nullable=False),
+    Column("source_ref", String(64), nullable=False),
+    Column("description", String(2000), nullable=True),
+    Column("location", Geometry("POINT", srid=4326, spatial_index=False), nullable=False),
+    Column("reported_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("closed_at", DateTime(timezone=True), nullable=True),
+    Index("ix_case_reports_case", "case_id"),
+    Index("ix_case_reports_source", "source_kind", "source_ref"),
+)
+
+# --- base data: collect once, share everywhere -------------------------------------
+
+# Identity numbers, names and phone numbers are never stored in the clear: a keyed
+# HMAC pseudonym for lookup, AES-256-GCM envelopes for recovery by an admin, and
+# the masked forms every response shows. ``fingerprint`` is a keyed digest of the
+# whole record, so a re-import can tell "unchanged" without decrypting.
+residents = Table(
+    "residents",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("cell_id", String(64), ForeignKey("grid_cells.id"), nullable=False),
+    Column("id_hmac", LargeBinary(32), nullable=False),
+    Column("id_ciphertext", LargeBinary, nullable=False),
+    Column("id_masked", String(18), nullable=False),
+    Column("name_ciphertext", LargeBinary, nullable=False),
+    Column("name_masked", String(64), nullable=False),
+    Column("phone_ciphertext", LargeBinary, nullable=True),
+    Column("phone_masked", String(32), nullable=True),
+    Column("sex", String(8), nullable=False),
+    Column("birth_year", SmallInteger, nullable=False),
+    Column("residence", String(16), nullable=False),
+    Column("address", String(256), nullable=True),
+    Column("fingerprint", LargeBinary(32), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    UniqueConstraint("id_hmac", name="uq_residents_id_hmac"),
+    Index("ix_residents_cell", "cell_id"),
+)
+
+housing = Table(
+    "housing",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("cell_id", String(64), ForeignKey("grid_cells.id"), nullable=False),
+    Column("address", String(256), nullable=False),
+    Column("use", String(16), nullable=False),
+    Column("floors", SmallInteger, nullable=True),
+    Column("area_m2", Float, nullable=True),
+    Column("location", Geometry("POINT", srid=4326, spatial_index=False), nullable=True),
+    Column("fingerprint", LargeBinary(32), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    UniqueConstraint("address", name="uq_housing_address"),
+    Index("ix_housing_cell", "cell_id"),
+)
+
+organisations = Table(
+    "organisations",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("cell_id", String(64), ForeignKey("grid_cells.id"), nullable=False),
+    Column("name", String(256), nullable=False),
+    Column("uscc", String(18), nullable=True),
+    Column("kind", String(32), nullable=False),
+    Column("address", String(256), nullable=True),
+    Column("employees", Integer, nullable=True),
+    Column("fingerprint", LargeBinary(32), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    # The natural key: the credit code where there is one, else the name in its cell.
+    # Unique indexes treat NULLs as distinct: every organisation without a code fits.
+    Index("uq_organisations_uscc", "uscc", unique=True),
+    Index(
+        "uq_organisations_name_cell",
+        "name",
+        "cell_id",
+        unique=True,
+        postgresql_where=text("uscc IS NULL"),
+    ),
+    Index("ix_organisations_cell", "cell_id"),
+)
+
+# Who recovered or looked up whose identity: written in the same transaction as the read.
+pii_access_audit = Table(
+    "pii_access_audit",
+    metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("subject", String(128), nullable=False),
+    Column("roles", String(256), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("resident_id", String(64), nullable=True),
+    Column("trace_id", String(32), nullable=True),
+    Index("ix_pii_access_audit_at", "at"),
+    Index("ix_pii_access_audit_resident", "resident_id"),
+)
+
+# --- Open311 GeoReport v2 ------------------------------------------------------------
+
+# Partner systems' keys for posting requests. Keys are random 256-bit tokens, so
+# one SHA-256 is enough to store them: there is no dictionary to try.
+open311_api_keys = Table(
+    "open311_api_keys",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("name", String(128), nullable=False),
+    Column("key_hash", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("revoked_at", DateTime(timezone=True), nullable=True),
+    UniqueConstraint("key_hash", name="uq_open311_api_keys_key_hash"),
+)
+
+# One posted request; its case is where the city works on it. The reporter's
+# contact details are sealed (AES-GCM) and never shown through Open311.
+service_requests = Table(
+    "service_requests",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("token", String(64), nullable=False),
+    Column("case_id", String(64), ForeignKey("cases.id"), nullable=False),
+    Column("service_code", String(64), nullable=False),
+    Column("api_key_id", String(64), ForeignKey("open311_api_keys.id"), nullable=False),
+    Column("description", String(4000), nullable=True),
+    Column("address", String(256), nullable=True),
+    Column("address_id", String(64), nullable=True),
+    Column("media_url", String(2048), nullable=True),
+    Column("attributes", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    Column("location", Geometry("POINT", srid=4326, spatial_index=False), nullable=False),
+    Column("contact_ciphertext", LargeBinary, nullable=True),
+    Column("requested_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    UniqueConstraint("token", name="uq_service_requests_token"),
+    Index("ix_service_requests_requested_at", "requested_at"),
+    Index("ix_service_requests_case", "case_id"),
 )

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+import math
+from collections.abc import Collection
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from geoalchemy2 import Geography
+from sqlalchemy import cast, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from city_common.geo import GeoPoint, GeoPolygon
-from grid_events.adapters.orm import cases, grid_cells
+from grid_events.adapters.orm import case_reports, cases, grid_cells
 
 _CASE_COLUMNS = (
     cases.c.id,
@@ -22,8 +26,12 @@ _CASE_COLUMNS = (
     cases.c.description,
     cases.c.opened_at,
     cases.c.updated_at,
+    cases.c.report_count,
     func.ST_AsGeoJSON(cases.c.location).label("location"),
 )
+
+
+_GEOGRAPHY = Geography(srid=4326)
 
 
 def _row(row: Any) -> dict[str, Any]:
@@ -81,15 +89,135 @@ async def get_case(session: AsyncSession, case_id: str) -> dict[str, Any] | None
     return _row(row) if row else None
 
 
-async def open_case_for_source(session: AsyncSession, kind: str, ref: str) -> dict[str, Any] | None:
+async def open_report_for_source(
+    session: AsyncSession, kind: str, ref: str
+) -> tuple[str, dict[str, Any]] | None:
+    """The open report of an automatic source (an alarm, a camera) and its case."""
     stmt = (
-        select(*_CASE_COLUMNS)
-        .where(cases.c.source_kind == kind, cases.c.source_ref == ref, cases.c.status != "closed")
-        .order_by(cases.c.opened_at.desc())
+        select(case_reports.c.id.label("report_id"), *_CASE_COLUMNS)
+        .join(cases, cases.c.id == case_reports.c.case_id)
+        .where(
+            case_reports.c.source_kind == kind,
+            case_reports.c.source_ref == ref,
+            case_reports.c.closed_at.is_(None),
+            cases.c.status != "closed",
+        )
+        .order_by(case_reports.c.reported_at.desc())
         .limit(1)
     )
     row = (await session.execute(stmt)).first()
+    if row is None:
+        return None
+    data = _row(row)
+    return data.pop("report_id"), data
+
+
+async def add_report(
+    session: AsyncSession,
+    *,
+    report_id: str,
+    case_id: str,
+    source_kind: str,
+    source_ref: str,
+    description: str | None,
+    location: GeoPoint,
+) -> None:
+    await session.execute(
+        insert(case_reports).values(
+            id=report_id,
+            case_id=case_id,
+            source_kind=source_kind,
+            source_ref=source_ref,
+            description=description,
+            location=func.ST_GeomFromEWKT(location.to_wkt()),
+        )
+    )
+
+
+async def nearby_open_case(
+    session: AsyncSession,
+    *,
+    category: str,
+    location: GeoPoint,
+    radius_m: float,
+    reported_since: datetime,
+    finished: Collection[str],
+) -> dict[str, Any] | None:
+    """The nearest unfinished case of ``category`` within ``radius_m`` (geodesic).
+
+    The planar bounding box of the radius lets the GiST index find candidates; the
+    geography distance then decides.
+    """
+    point = func.ST_GeomFromEWKT(location.to_wkt())
+    # A degree of latitude is at least 110.5 km, one of longitude 111.3 km × cos(lat):
+    # this margin in degrees covers the radius in both directions (a little more).
+    margin = radius_m / (110_000.0 * max(math.cos(math.radians(location.lat)), 0.01))
+    box = func.ST_Expand(point, margin)
+    geodesic = func.ST_Distance(cast(cases.c.location, _GEOGRAPHY), cast(point, _GEOGRAPHY))
+    stmt = (
+        select(*_CASE_COLUMNS)
+        .where(
+            cases.c.category == category,
+            cases.c.status.not_in(list(finished)),
+            cases.c.last_reported_at >= reported_since,
+            cases.c.location.intersects(box),
+            geodesic <= radius_m,
+        )
+        .order_by(geodesic, cases.c.opened_at)
+        .limit(1)
+        .with_for_update(of=cases)
+    )
+    row = (await session.execute(stmt)).first()
     return _row(row) if row else None
+
+
+async def note_report(session: AsyncSession, case_id: str) -> None:
+    await session.execute(
+        update(cases)
+        .where(cases.c.id == case_id)
+        .values(
+            report_count=cases.c.report_count + 1,
+            last_reported_at=func.now(),
+            updated_at=func.now(),
+        )
+    )
+
+
+async def close_report(session: AsyncSession, report_id: str) -> None:
+    await session.execute(
+        update(case_reports).where(case_reports.c.id == report_id).values(closed_at=func.now())
+    )
+
+
+async def open_reports_from(session: AsyncSession, case_id: str, kinds: Collection[str]) -> int:
+    """How many reports of these source kinds on the case are still open."""
+    count = await session.scalar(
+        select(func.count())
+        .select_from(case_reports)
+        .where(
+            case_reports.c.case_id == case_id,
+            case_reports.c.source_kind.in_(list(kinds)),
+            case_reports.c.closed_at.is_(None),
+        )
+    )
+    return int(count or 0)
+
+
+async def reports_of(session: AsyncSession, case_id: str) -> list[dict[str, Any]]:
+    rows = await session.execute(
+        select(
+            case_reports.c.id,
+            case_reports.c.source_kind,
+            case_reports.c.source_ref,
+            case_reports.c.description,
+            case_reports.c.reported_at,
+            case_reports.c.closed_at,
+            func.ST_AsGeoJSON(case_reports.c.location).label("location"),
+        )
+        .where(case_reports.c.case_id == case_id)
+        .order_by(case_reports.c.reported_at, case_reports.c.id)
+    )
+    return [_row(r) for r in rows]
 
 
 async def set_status(session: AsyncSession, case_id: str, status: str) -> None:

@@ -14,6 +14,7 @@ from city_common.runtime import UowDep
 from city_common.web.pagination import Page, PageDep
 from grid_events.adapters import repository as repo
 from grid_events.domain.model import DEPARTMENT_BY_CATEGORY
+from grid_events.entrypoints.deps import SettingsDep
 from grid_events.service_layer import handlers
 
 router = APIRouter(prefix="", tags=["grid"])
@@ -56,6 +57,17 @@ class CaseRead(BaseModel):
     location: GeoPoint
     opened_at: datetime
     updated_at: datetime
+    report_count: int = Field(description="Reports filed into this case (de-duplication)")
+
+
+class CaseReportRead(BaseModel):
+    id: str
+    source_kind: str
+    source_ref: str
+    description: str | None
+    location: GeoPoint
+    reported_at: datetime
+    closed_at: datetime | None
 
 
 class CellCreate(BaseModel):
@@ -73,10 +85,17 @@ class CellLookup(BaseModel):
 
 
 @router.post("/cases", status_code=status.HTTP_201_CREATED, response_model=CaseRead)
-async def report_case(body: CaseCreate, uow: UowDep, principal: Writer) -> CaseRead:
-    """Report an incident from the field; it is located to its grid cell."""
+async def report_case(
+    body: CaseCreate, uow: UowDep, settings: SettingsDep, principal: Writer
+) -> CaseRead:
+    """Report an incident from the field; it is located to its grid cell.
+
+    A report of the same category near an open case (see the dedup settings) joins
+    that case, whose ``report_count`` then grows, rather than opening another.
+    """
     case = await handlers.report_case(
         uow,
+        settings.dedup_rule,
         category=body.category,
         description=body.description,
         location=body.location,
@@ -110,6 +129,12 @@ async def list_cases(
 @router.get("/cases/{case_id}", response_model=CaseRead)
 async def get_case(case_id: str, uow: UowDep, _: Reader) -> CaseRead:
     return CaseRead.model_validate(await handlers.get_case(uow, case_id))
+
+
+@router.get("/cases/{case_id}/reports", response_model=list[CaseReportRead])
+async def case_reports(case_id: str, uow: UowDep, _: Reader) -> list[CaseReportRead]:
+    """Every report of the incident: the one that opened the case and those merged in."""
+    return [CaseReportRead.model_validate(r) for r in await handlers.case_reports(uow, case_id)]
 
 
 @router.post("/cells", status_code=status.HTTP_201_CREATED)

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 
 from city_common.messaging.consumer import Subscription
 from city_common.runtime import Runtime
+from grid_events.config import Settings
 from grid_events.service_layer import handlers
 
 
-def subscriptions(_: Runtime) -> Sequence[Subscription]:
+def subscriptions(runtime: Runtime) -> Sequence[Subscription]:
+    settings = runtime.settings
+    assert isinstance(settings, Settings)  # noqa: S101 - bootstrap builds the app with them
+    rule = settings.dedup_rule
     return (
-        Subscription("fire.alarms", handlers.on_fire_alarm),
-        Subscription("camera.status", handlers.on_camera_status),
-        Subscription("env.exceedances", handlers.on_exceedance),
-        Subscription("traffic.incidents", handlers.on_traffic_incident),
+        Subscription("fire.alarms", partial(handlers.on_fire_alarm, rule=rule)),
+        Subscription("camera.status", partial(handlers.on_camera_status, rule=rule)),
+        Subscription("env.exceedances", partial(handlers.on_exceedance, rule=rule)),
+        Subscription("traffic.incidents", partial(handlers.on_traffic_incident, rule=rule)),
     )
