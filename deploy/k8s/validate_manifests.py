@@ -29,7 +29,7 @@ import yaml
 K8S_DIR = Path(__file__).resolve().parent
 PLACEHOLDERS = ("city-service", "CITY-SERVICE", "city_service", "CITY_SERVICE_DATABASE_URL")
 CONFIGMAPS = {"city-config"}
-SECRETS = {"city-secrets"}
+SECRETS = {"city-secrets", "city-pii"}
 SERVICES = {
     "gateway": 8000,
     "traffic-signal": 8001,

@@ -65,6 +65,13 @@ async def test_gateway_routes_authenticates_limits_audits_and_streams() -> None:
             # Probes are public; everything else needs a token, checked at the gateway.
             ready = await client.get("/api/v1/grid-events/readyz")
             assert ready.status_code == 200 and ready.json()["service"] == "grid-events"
+            # Open311 clients authenticate with an api_key, checked by grid-events itself.
+            open311 = await client.get("/api/v1/grid-events/open311/v2/services.json")
+            assert open311.status_code == 200 and isinstance(open311.json(), list)
+            no_key = await client.post(
+                "/api/v1/grid-events/open311/v2/requests.json", data={"service_code": "x"}
+            )
+            assert no_key.status_code == 403 and no_key.json()[0]["code"] == 403
             unauthenticated = await client.get("/api/v1/grid-events/cases")
             assert unauthenticated.status_code == 401
             assert unauthenticated.headers["content-type"].startswith("application/problem+json")

@@ -28,6 +28,9 @@ from gateway.domain.ratelimit import RateLimiter
 API = "/api/v1"
 # Paths of a service anyone may GET through the gateway: probes and API documents.
 PUBLIC_PATHS = {"healthz", "readyz", "openapi.json"}
+# Interfaces with an authentication of their own, which the service checks: Open311
+# GeoReport v2 clients send an api_key, not a JWT. The per-IP rate limit applies.
+PUBLIC_PREFIXES = {"grid-events": ("open311/v2/",)}
 _SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 router = APIRouter()
@@ -189,7 +192,9 @@ async def route_to_service(
     proxy = _proxy(runtime)
     if service not in proxy.urls:
         raise not_found("service", service)
-    public = path in PUBLIC_PATHS and request.method == "GET"
+    public = (path in PUBLIC_PATHS and request.method == "GET") or path.startswith(
+        PUBLIC_PREFIXES.get(service, ())
+    )
     principal = None if public else await current_principal(request)
     client_ip = request.client.host if request.client else None
     caller = principal.subject if principal else f"ip:{client_ip}"
