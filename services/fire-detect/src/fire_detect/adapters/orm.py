@@ -7,6 +7,7 @@ from sqlalchemy import (
     BigInteger,
     CheckConstraint,
     Column,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -17,6 +18,7 @@ from sqlalchemy import (
     Table,
     func,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 
 metadata = MetaData()
 
@@ -49,6 +51,15 @@ fire_alarms = Table(
     Column("reported_by", String(128), nullable=True),
     Column("raised_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    # A camera's alarm: the bearing it was seen along, from where, how wide, and the
+    # area that leaves open (a wedge; a small area once a second camera crossed it).
+    Column("bearing_deg", Float, nullable=True),
+    Column("bearing_half_width_deg", Float, nullable=True),
+    Column("camera_location", Geometry("POINT", srid=4326, spatial_index=False), nullable=True),
+    Column("area", Geometry("POLYGON", srid=4326, spatial_index=False), nullable=True),
+    # Where in the frame, in the frame's pixels: {"x", "y", "w", "h", "width", "height"}.
+    Column("evidence", JSONB, nullable=True),
+    Column("crossed_by_camera_id", String(64), nullable=True),
     CheckConstraint("danger_level BETWEEN 1 AND 5", name="ck_fire_alarms_danger_level"),
     CheckConstraint("confidence >= 0 AND confidence <= 1", name="ck_fire_alarms_confidence"),
     Index("ix_fire_alarms_location", "location", postgresql_using="gist"),
@@ -84,4 +95,47 @@ frame_stats = Table(
     Column("last_pan_deg", Float, nullable=False),
     Column("last_content_type", String(32), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+# Where each forest camera stands and how wide it sees: what a bearing needs.
+camera_views = Table(
+    "camera_views",
+    metadata,
+    Column("camera_id", String(64), primary_key=True),
+    Column("location", Geometry("POINT", srid=4326, spatial_index=False), nullable=False),
+    Column("hfov_deg", Float, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    CheckConstraint("hfov_deg > 0 AND hfov_deg < 180", name="ck_camera_views_hfov"),
+)
+
+# The sequence tracker of each camera pose (pan/tilt preset): what it saw lately, as
+# JSON, so that a restart or another replica carries on where this one stopped.
+pose_tracks = Table(
+    "pose_tracks",
+    metadata,
+    Column("camera_id", String(64), primary_key=True),
+    Column("pose", String(32), primary_key=True),
+    Column("state", JSONB, nullable=False),
+    Column("last_frame_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+# One row a day: the noon weather and the FWI System's components it gave.
+fire_weather_days = Table(
+    "fire_weather_days",
+    metadata,
+    Column("day", Date, primary_key=True),
+    Column("temp_c", Float, nullable=False),
+    Column("rh_pct", Float, nullable=False),
+    Column("wind_kmh", Float, nullable=False),
+    Column("rain_24h_mm", Float, nullable=False),
+    Column("ffmc", Float, nullable=False),
+    Column("dmc", Float, nullable=False),
+    Column("dc", Float, nullable=False),
+    Column("isi", Float, nullable=False),
+    Column("bui", Float, nullable=False),
+    Column("fwi", Float, nullable=False),
+    Column("danger_level", SmallInteger, nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    CheckConstraint("danger_level BETWEEN 1 AND 5", name="ck_fire_weather_days_danger_level"),
 )

@@ -4,15 +4,23 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import case, func, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from city_common.geo import GeoPoint
-from fire_detect.adapters.orm import alarm_transitions, fire_alarms, forest_resources, frame_stats
+from city_common.geo import GeoPoint, GeoPolygon
+from fire_detect.adapters.orm import (
+    alarm_transitions,
+    camera_views,
+    fire_alarms,
+    fire_weather_days,
+    forest_resources,
+    frame_stats,
+    pose_tracks,
+)
 from fire_detect.domain.model import FrameTally
 
 _RESOURCE_COLUMNS = (
@@ -34,13 +42,19 @@ _ALARM_COLUMNS = (
     fire_alarms.c.reported_by,
     fire_alarms.c.raised_at,
     fire_alarms.c.updated_at,
+    fire_alarms.c.bearing_deg,
+    fire_alarms.c.evidence,
+    fire_alarms.c.crossed_by_camera_id,
     func.ST_AsGeoJSON(fire_alarms.c.location).label("location"),
+    func.ST_AsGeoJSON(fire_alarms.c.area).label("area"),
 )
 
 
 def _located(row: Any) -> dict[str, Any]:
     data = dict(row._mapping)
     data["location"] = json.loads(data["location"])
+    if data.get("area") is not None:
+        data["area"] = json.loads(data["area"])
     return data
 
 
@@ -231,3 +245,169 @@ async def get_frame_stats(session: AsyncSession, camera_id: str) -> dict[str, An
     stmt = select(frame_stats).where(frame_stats.c.camera_id == camera_id)
     row = (await session.execute(stmt)).first()
     return dict(row._mapping) if row else None
+
+
+# --- detection from frames ---------------------------------------------------
+
+
+async def put_view(
+    session: AsyncSession, *, camera_id: str, location: GeoPoint, hfov_deg: float
+) -> None:
+    stmt = pg_insert(camera_views).values(
+        camera_id=camera_id, location=func.ST_GeomFromEWKT(location.to_wkt()), hfov_deg=hfov_deg
+    )
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[camera_views.c.camera_id],
+        set_={
+            "location": stmt.excluded.location,
+            "hfov_deg": stmt.excluded.hfov_deg,
+            "updated_at": func.now(),
+        },
+    )
+    await session.execute(stmt)
+
+
+async def get_views(session: AsyncSession, camera_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """Camera id -> {camera_id, location (GeoJSON), hfov_deg, updated_at}."""
+    if not camera_ids:
+        return {}
+    rows = await session.execute(
+        select(
+            camera_views.c.camera_id,
+            camera_views.c.hfov_deg,
+            camera_views.c.updated_at,
+            func.ST_AsGeoJSON(camera_views.c.location).label("location"),
+        ).where(camera_views.c.camera_id.in_(list(camera_ids)))
+    )
+    return {r.camera_id: _located(r) for r in rows}
+
+
+async def lock_pose_states(
+    session: AsyncSession, keys: Sequence[tuple[str, str]]
+) -> dict[tuple[str, str], dict[str, Any]]:
+    """The tracker states of these camera poses, locked until the transaction ends."""
+    if not keys:
+        return {}
+    rows = await session.execute(
+        select(pose_tracks.c.camera_id, pose_tracks.c.pose, pose_tracks.c.state)
+        .where(tuple_(pose_tracks.c.camera_id, pose_tracks.c.pose).in_(list(keys)))
+        .order_by(pose_tracks.c.camera_id, pose_tracks.c.pose)
+        .with_for_update()
+    )
+    return {(r.camera_id, r.pose): r.state for r in rows}
+
+
+async def save_pose_states(
+    session: AsyncSession, states: Sequence[tuple[str, str, dict[str, Any], datetime]]
+) -> None:
+    if not states:
+        return
+    stmt = pg_insert(pose_tracks).values(
+        [
+            {"camera_id": camera, "pose": pose, "state": state, "last_frame_at": at}
+            for camera, pose, state, at in states
+        ]
+    )
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[pose_tracks.c.camera_id, pose_tracks.c.pose],
+        set_={
+            "state": stmt.excluded.state,
+            "last_frame_at": stmt.excluded.last_frame_at,
+            "updated_at": func.now(),
+        },
+    )
+    await session.execute(stmt)
+
+
+async def add_camera_alarm(
+    session: AsyncSession,
+    *,
+    location: GeoPoint,
+    camera_location: GeoPoint,
+    area: GeoPolygon,
+    **values: Any,
+) -> None:
+    await session.execute(
+        fire_alarms.insert().values(
+            location=func.ST_GeomFromEWKT(location.to_wkt()),
+            camera_location=func.ST_GeomFromEWKT(camera_location.to_wkt()),
+            area=func.ST_GeomFromEWKT(area.to_wkt()),
+            **values,
+        )
+    )
+
+
+async def recent_camera_alarms(
+    session: AsyncSession, *, since: datetime, other_than: str
+) -> list[dict[str, Any]]:
+    """Open alarms other cameras raised since ``since`` and no second camera located yet,
+    newest first, with the bearing they were seen along."""
+    rows = await session.execute(
+        select(
+            fire_alarms.c.id,
+            fire_alarms.c.camera_id,
+            fire_alarms.c.bearing_deg,
+            fire_alarms.c.bearing_half_width_deg,
+            func.ST_X(fire_alarms.c.camera_location).label("camera_lon"),
+            func.ST_Y(fire_alarms.c.camera_location).label("camera_lat"),
+        )
+        .where(
+            fire_alarms.c.raised_at >= since,
+            fire_alarms.c.camera_id.is_not(None),
+            fire_alarms.c.camera_id != other_than,
+            fire_alarms.c.bearing_deg.is_not(None),
+            fire_alarms.c.crossed_by_camera_id.is_(None),
+            fire_alarms.c.status.in_(("raised", "verified", "dispatched", "on_scene")),
+        )
+        .order_by(fire_alarms.c.raised_at.desc())
+        .with_for_update()
+    )
+    return [dict(r._mapping) for r in rows]
+
+
+async def locate_alarm(
+    session: AsyncSession,
+    alarm_id: str,
+    *,
+    location: GeoPoint,
+    uncertainty_m: float,
+    area: GeoPolygon | None,
+    crossed_by: str,
+    at: datetime,
+) -> None:
+    await session.execute(
+        update(fire_alarms)
+        .where(fire_alarms.c.id == alarm_id)
+        .values(
+            location=func.ST_GeomFromEWKT(location.to_wkt()),
+            uncertainty_m=uncertainty_m,
+            area=func.ST_GeomFromEWKT(area.to_wkt()) if area is not None else None,
+            crossed_by_camera_id=crossed_by,
+            updated_at=at,
+        )
+    )
+
+
+async def fire_weather_day(session: AsyncSession, day: date) -> dict[str, Any] | None:
+    row = (
+        await session.execute(select(fire_weather_days).where(fire_weather_days.c.day == day))
+    ).first()
+    return dict(row._mapping) if row else None
+
+
+async def latest_fire_weather(session: AsyncSession) -> dict[str, Any] | None:
+    row = (
+        await session.execute(
+            select(fire_weather_days).order_by(fire_weather_days.c.day.desc()).limit(1)
+        )
+    ).first()
+    return dict(row._mapping) if row else None
+
+
+async def put_fire_weather_day(session: AsyncSession, **values: Any) -> None:
+    stmt = pg_insert(fire_weather_days).values(**values)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[fire_weather_days.c.day],
+        set_={k: stmt.excluded[k] for k in values if k != "day"} | {"recorded_at": func.now()},
+    )
+    await session.execute(stmt)

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated
+from datetime import date, datetime
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, Depends, Path, Query, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from city_common.auth import Principal, Role, require_roles
 from city_common.events.schemas import FireAlarmStatus
-from city_common.geo import GeoPoint, QueryLatitude, QueryLongitude
-from city_common.runtime import UowDep
+from city_common.geo import GeoPoint, GeoPolygon, QueryLatitude, QueryLongitude
+from city_common.runtime import RuntimeDep, UowDep
 from city_common.web.pagination import Page, PageDep
 from fire_detect.adapters import repository as repo
+from fire_detect.config import Settings
+from fire_detect.domain.danger import NoonWeather
 from fire_detect.domain.model import (
     REPORTED_CONFIDENCE,
     REPORTED_UNCERTAINTY_M,
@@ -35,6 +37,7 @@ Responder = Annotated[
     Principal, Depends(require_roles(Role.RANGER, Role.DISPATCHER, Role.OPERATOR))
 ]
 Admin = Annotated[Principal, Depends(require_roles(Role.ADMIN))]
+WeatherSource = Annotated[Principal, Depends(require_roles(Role.ADMIN, Role.SERVICE))]
 
 
 class ForestResourceCreate(BaseModel):
@@ -108,9 +111,66 @@ class AlarmRead(BaseModel):
     raised_at: datetime
     updated_at: datetime
 
+    bearing_deg: float | None = Field(
+        default=None, description="For a camera's alarm: the azimuth it was seen along"
+    )
+    area: GeoPolygon | None = Field(
+        default=None,
+        description="Where the fire may be: the wedge of one bearing, or where two crossed",
+    )
+    evidence: dict[str, Any] | None = Field(
+        default=None, description="The frame that completed the sequence and the box in it"
+    )
+    crossed_by_camera_id: str | None = Field(
+        default=None, description="The second camera whose bearing located the fire"
+    )
+
 
 class AlarmDetail(AlarmRead):
     timeline: list[AlarmStep]
+
+
+class CameraViewPut(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    location: GeoPoint
+    hfov_deg: float = Field(
+        strict=True, gt=0.0, lt=180.0, description="Horizontal field of view, degrees"
+    )
+
+
+class CameraViewRead(BaseModel):
+    camera_id: str
+    location: GeoPoint
+    hfov_deg: float
+    updated_at: datetime
+
+
+class NoonWeatherCreate(BaseModel):
+    """A day's weather at 12:00 local standard time, as the FWI System takes it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    day: date
+    temp_c: float = Field(strict=True, ge=-60.0, le=60.0)
+    rh_pct: float = Field(strict=True, ge=0.0, le=100.0)
+    wind_kmh: float = Field(strict=True, ge=0.0, le=250.0, description="10 m wind speed")
+    rain_24h_mm: float = Field(
+        strict=True, ge=0.0, le=1000.0, description="Rain in the 24 hours up to noon"
+    )
+
+
+class FireWeatherRead(NoonWeatherCreate):
+    model_config = ConfigDict(extra="ignore")
+
+    ffmc: float
+    dmc: float
+    dc: float
+    isi: float
+    bui: float
+    fwi: float
+    danger_level: int = Field(description="1 (low) to 5 (extreme), from the FWI")
+    recorded_at: datetime
 
 
 class FrameStatsRead(BaseModel):
@@ -234,6 +294,53 @@ async def list_alarms(
 @router.get("/alarms/{alarm_id}", response_model=AlarmDetail, tags=["alarms"])
 async def get_alarm(alarm_id: str, uow: UowDep, _: Reader) -> AlarmDetail:
     return AlarmDetail.model_validate(await handlers.get_alarm(uow, alarm_id))
+
+
+@router.put("/cameras/{camera_id}/view", response_model=CameraViewRead, tags=["cameras"])
+async def put_camera_view(
+    camera_id: Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")],
+    body: CameraViewPut,
+    uow: UowDep,
+    _: Admin,
+) -> CameraViewRead:
+    """Where a forest camera stands and how wide it sees: what locating its fires needs."""
+    view = await handlers.put_camera_view(
+        uow, camera_id=camera_id, location=body.location, hfov_deg=body.hfov_deg
+    )
+    return CameraViewRead.model_validate(view)
+
+
+@router.get("/cameras/{camera_id}/view", response_model=CameraViewRead, tags=["cameras"])
+async def get_camera_view(camera_id: str, uow: UowDep, _: Reader) -> CameraViewRead:
+    return CameraViewRead.model_validate(await handlers.get_camera_view(uow, camera_id))
+
+
+@router.post(
+    "/fire-weather",
+    status_code=status.HTTP_201_CREATED,
+    response_model=FireWeatherRead,
+    tags=["fire danger"],
+)
+async def record_fire_weather(
+    body: NoonWeatherCreate, uow: UowDep, runtime: RuntimeDep, _: WeatherSource
+) -> FireWeatherRead:
+    """A day's noon weather: the Canadian Fire Weather Index and the danger level it gives,
+    which sets how much evidence the cameras need before they alarm."""
+    settings = runtime.settings
+    if not isinstance(settings, Settings):
+        raise TypeError("fire-detect runs with fire_detect.config.Settings")
+    recorded = await handlers.record_fire_weather(
+        uow,
+        day=body.day,
+        weather=NoonWeather(body.temp_c, body.rh_pct, body.wind_kmh, body.rain_24h_mm),
+        latitude=settings.fire_latitude,
+    )
+    return FireWeatherRead.model_validate(recorded)
+
+
+@router.get("/fire-weather/latest", response_model=FireWeatherRead, tags=["fire danger"])
+async def latest_fire_weather(uow: UowDep, _: Reader) -> FireWeatherRead:
+    return FireWeatherRead.model_validate(await handlers.latest_fire_weather(uow))
 
 
 @router.get("/cameras/{camera_id}/frame-stats", response_model=FrameStatsRead, tags=["cameras"])

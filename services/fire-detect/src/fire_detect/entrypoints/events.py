@@ -3,11 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 
 from city_common.messaging.consumer import Subscription
 from city_common.runtime import Runtime
+from fire_detect.config import Settings
 from fire_detect.service_layer import handlers
+from fire_detect.service_layer.detection import FrameDetector
 
 
-def subscriptions(_: Runtime) -> Sequence[Subscription]:
-    return (Subscription("camera.frames", handlers.on_frame, batch_handler=handlers.on_frames),)
+def subscriptions(runtime: Runtime) -> Sequence[Subscription]:
+    settings = runtime.settings
+    if not isinstance(settings, Settings):
+        raise TypeError("fire-detect runs with fire_detect.config.Settings")
+    # One detector per consumer: it holds the scene memory of the poses it sees.
+    detector = FrameDetector(
+        max_poses=settings.fire_scene_memories, max_gap_s=settings.fire_scene_max_gap_s
+    )
+    return (
+        Subscription(
+            "camera.frames",
+            partial(handlers.on_frame, detector=detector, settings=settings),
+            batch_handler=partial(handlers.on_frames, detector=detector, settings=settings),
+        ),
+    )

@@ -1,0 +1,900 @@
+"""Flame and smoke in forest-camera frames, by classical computer vision; and the
+sequence rule that turns detections into an alarm. Pure logic on NumPy arrays, no I/O.
+
+Why classical cues and not a learned model, and what that costs, is in
+``docs/adr/0007-classical-fire-detection.md``. In short:
+
+* **Flame** pixels follow the colour rules of Çelik & Demirel (2009, "Fire detection
+  in video sequences using a generic color model", Fire Safety Journal 44) in YCbCr
+  (Y > Cb, Cr > Cb, Cr - Cb >= tau, brighter and redder than the frame's mean), with
+  the RGB ordering R >= G >= B of Chen et al. (2004). Regions grow only from a
+  warm-white core that saturates the camera, since a flame is a light source and a
+  red roof, autumn leaves or a glowing sky are not; a region that is mostly white
+  core is a lamp or a headlight. Its *flicker* is how unlike itself it is a second
+  later (normalised correlation, allowing a small shift): a flame never looks the
+  same twice, a red car, a lamp or a sunset does.
+* **Smoke** pixels have *changed* against a slowly learnt background of the same
+  pose, are grey or much greyer than the scene was there, are not a shadow (a
+  shadow darkens and keeps its colour) and add no sharp edges. Regions that cover
+  much of the frame, or a fogged-in or dark scene, are not judged.
+* A :class:`SequenceTracker` follows regions of one camera and pose over frames and
+  raises an alarm only when a region persists (N of the last M frames) *and* behaves
+  like fire: a flame flickers and pulses or grows in place; smoke keeps moving and
+  rises from a fixed base. Vehicles and headlights move their base and are not
+  fire. N, M and the thresholds follow the fire-danger level.
+
+Frames are BGR ``uint8`` arrays (OpenCV's order). Boxes are ``(x, y, w, h)`` in the
+pixels of the frame given.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from statistics import median
+from typing import Any, Literal
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+# OpenCV's stubs type every image as "some numeric array"; the names say what is held.
+U8Array = npt.NDArray[Any]
+F32Array = npt.NDArray[Any]
+
+AlarmKind = Literal["flame", "smoke", "flame_and_smoke"]
+
+
+class FireCue(StrEnum):
+    FLAME = "flame"
+    SMOKE = "smoke"
+
+
+@dataclass(frozen=True, slots=True)
+class Box:
+    """An axis-aligned box in pixels: left, top, width, height."""
+
+    x: int
+    y: int
+    w: int
+    h: int
+
+    @property
+    def area(self) -> int:
+        return self.w * self.h
+
+    @property
+    def centre_x(self) -> float:
+        return self.x + self.w / 2.0
+
+    @property
+    def bottom(self) -> int:
+        return self.y + self.h
+
+    def scaled(self, factor: float) -> Box:
+        """The same box in an image ``factor`` times larger."""
+        return Box(
+            x=round(self.x * factor),
+            y=round(self.y * factor),
+            w=max(1, round(self.w * factor)),
+            h=max(1, round(self.h * factor)),
+        )
+
+    def union(self, other: Box) -> Box:
+        x0, y0 = min(self.x, other.x), min(self.y, other.y)
+        x1 = max(self.x + self.w, other.x + other.w)
+        y1 = max(self.bottom, other.bottom)
+        return Box(x0, y0, x1 - x0, y1 - y0)
+
+    def grown(self, margin: float) -> Box:
+        """The box widened by ``margin`` of its size on every side."""
+        dx, dy = round(self.w * margin), round(self.h * margin)
+        return Box(self.x - dx, self.y - dy, self.w + 2 * dx, self.h + 2 * dy)
+
+    def overlap(self, other: Box) -> int:
+        w = min(self.x + self.w, other.x + other.w) - max(self.x, other.x)
+        h = min(self.bottom, other.bottom) - max(self.y, other.y)
+        return max(w, 0) * max(h, 0)
+
+    def iou(self, other: Box) -> float:
+        inter = self.overlap(other)
+        return inter / float(self.area + other.area - inter) if inter else 0.0
+
+    def as_tuple(self) -> tuple[int, int, int, int]:
+        return (self.x, self.y, self.w, self.h)
+
+
+@dataclass(frozen=True, slots=True)
+class Detection:
+    """One region of one frame that looks like flame or smoke.
+
+    ``motion`` is the region's change since the last frame beyond the scene's own,
+    0 (still) to 1: the flicker of a flame, the drift of smoke. ``pixels`` and
+    ``brightness`` (mean luma) of the region let a track see it pulse.
+    """
+
+    cue: FireCue
+    box: Box
+    confidence: float
+    motion: float
+    pixels: int = 0
+    brightness: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class DetectorSettings:
+    """Thresholds of the per-frame detectors; 8-bit units unless said otherwise."""
+
+    # Frames are analysed with their longer side at most this many pixels.
+    working_size: int = 320
+    # Çelik & Demirel's tau: how much redder than blue (Cr - Cb) a flame pixel is.
+    flame_chroma_gap: int = 40
+    flame_min_red: int = 150
+    # A flame's core: warm-white pixels at least this bright (the camera saturates).
+    flame_core_luma: int = 220
+    flame_min_area: int = 4
+    # How far (working pixels) fire colours may reach from a core, how many
+    # fire-coloured pixels a flame shows at least, and how much of it may be core.
+    flame_core_reach: int = 5
+    flame_min_coloured: int = 2
+    flame_max_core_share: float = 0.35
+    # A region wider than this share of the frame is glow (a sunset sky), not a flame
+    # first seen from a lookout: such a fire would have been reported while smaller.
+    flame_max_width_share: float = 0.4
+    # Smoke: grey (HSV saturation at most this, or at most this share of what the
+    # scene had there), and changed by at least this much luma.
+    smoke_max_saturation: int = 64
+    smoke_relative_saturation: float = 0.6
+    smoke_min_change: float = 7.0
+    # Smoke veils texture: its edge energy stays below this multiple of the scene's.
+    smoke_edge_gain: float = 2.0
+    smoke_min_area: int = 10
+    # Below this median luma the scene is too dark to see smoke at all; above this
+    # share of grey pixels it is fogged in.
+    smoke_min_scene_luma: int = 25
+    smoke_max_grey_share: float = 0.75
+    # Regions wider than this share of the frame are fog or cloud, not a plume.
+    smoke_max_width_share: float = 0.45
+    smoke_max_area_share: float = 0.12
+    # How fast the background of a pose learns the scene (per frame), and how much
+    # slower where smoke or flame is seen, so a growing plume is not learnt away.
+    background_rate: float = 0.08
+    background_rate_under_fire: float = 0.01
+    # Where the luma stayed within this of the last frame, learn at this rate.
+    still_luma: float = 3.0
+    background_rate_still: float = 0.3
+
+
+DEFAULT_SETTINGS = DetectorSettings()
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class SceneMemory:
+    """What the detectors remember of one camera pose between frames.
+
+    Held at the working resolution: the last frame's luma (for flicker), and the
+    slowly learnt background luma, saturation and edge energy at half of it (for
+    smoke). A new size starts a new memory.
+    """
+
+    last_luma: U8Array
+    last_luma_half: U8Array
+    background_luma: F32Array
+    background_saturation: F32Array
+    background_edges: F32Array
+    frames: int
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class FrameAnalysis:
+    detections: tuple[Detection, ...]
+    memory: SceneMemory
+
+
+class UndecodableFrame(ValueError):
+    """The bytes are not a JPEG or PNG image this module can read."""
+
+
+def _image_size(data: bytes) -> tuple[int, int] | None:
+    """Width and height from a JPEG's frame header or a PNG's IHDR, without decoding."""
+    if data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) >= 24:
+        return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    if data[:2] != b"\xff\xd8":
+        return None
+    at = 2
+    while at + 9 < len(data):
+        if data[at] != 0xFF:
+            return None
+        marker = data[at + 1]
+        if marker == 0xFF:  # fill byte
+            at += 1
+            continue
+        length = int.from_bytes(data[at + 2 : at + 4], "big")
+        # SOF0-SOF15 carry the size, except DHT (C4), JPG (C8) and DAC (CC).
+        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
+            height = int.from_bytes(data[at + 5 : at + 7], "big")
+            width = int.from_bytes(data[at + 7 : at + 9], "big")
+            return width, height
+        at += 2 + length
+    return None
+
+
+_REDUCED = {
+    2: cv2.IMREAD_REDUCED_COLOR_2,
+    4: cv2.IMREAD_REDUCED_COLOR_4,
+    8: cv2.IMREAD_REDUCED_COLOR_8,
+}
+
+
+def decode_frame(data: bytes, settings: DetectorSettings = DEFAULT_SETTINGS) -> tuple[U8Array, int]:
+    """A JPEG or PNG as a BGR frame, and the factor from its pixels to the image's.
+
+    JPEGs are decoded directly at 1/2, 1/4 or 1/8 scale when that still leaves the
+    working resolution: the decoder then skips most of its work, which is the larger
+    part of the cost of a frame.
+    """
+    size = _image_size(data)
+    reduction = 1
+    if size is not None and data[:2] == b"\xff\xd8":
+        while reduction < 8 and max(size) // (reduction * 2) >= settings.working_size:
+            reduction *= 2
+    flag = _REDUCED.get(reduction, cv2.IMREAD_COLOR)
+    try:
+        frame = cv2.imdecode(np.frombuffer(data, np.uint8), flag) if data else None
+    except cv2.error as exc:
+        raise UndecodableFrame("the frame is not a JPEG or PNG image that can be decoded") from exc
+    if frame is None or frame.ndim != 3:
+        raise UndecodableFrame("the frame is not a JPEG or PNG image that can be decoded")
+    return frame, reduction
+
+
+def _working_frame(frame: U8Array, size: int) -> tuple[U8Array, float]:
+    """The frame at working resolution, and the factor back to the frame's pixels."""
+    if frame.ndim != 3 or frame.shape[2] != 3 or frame.dtype != np.uint8:
+        raise ValueError("a frame is an H x W x 3 array of uint8 (BGR)")
+    h, w = frame.shape[:2]
+    if h < 8 or w < 8:
+        raise ValueError(f"a frame of {w}x{h} pixels is too small to analyse")
+    factor = max(h, w) / float(size)
+    if factor <= 1.0:
+        return frame, 1.0
+    work = cv2.resize(
+        frame, (round(w / factor), round(h / factor)), interpolation=cv2.INTER_AREA
+    ).astype(np.uint8)
+    return work, w / float(work.shape[1])
+
+
+def _edges(luma: U8Array) -> F32Array:
+    """Local edge energy: the smoothed absolute Laplacian."""
+    lap = np.abs(cv2.Laplacian(luma, cv2.CV_32F, ksize=3))
+    return cv2.blur(lap, (3, 3)).astype(np.float32)
+
+
+def _components(mask: U8Array, min_area: int) -> list[tuple[Box, U8Array]]:
+    """Connected regions of at least ``min_area`` pixels, with their own masks."""
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    found: list[tuple[Box, U8Array]] = []
+    for label in range(1, count):
+        x, y, w, h, area = (int(v) for v in stats[label])
+        if area < min_area:
+            continue
+        region = (labels[y : y + h, x : x + w] == label).astype(np.uint8)
+        found.append((Box(x, y, w, h), region))
+    return found
+
+
+def _dissimilarity(luma: U8Array, last: U8Array, box: Box, search: int = 2) -> float:
+    """How unlike itself a region is since the last frame: 1 - the best normalised
+    correlation of its patch with the same place then, shifted by up to ``search``
+    pixels (so that swaying leaves and a trembling mast do not count as change).
+    """
+    h, w = luma.shape
+    side = 10
+    cx, cy = box.x + box.w // 2, box.y + box.h // 2
+    half_w, half_h = max(box.w, side) // 2 + 1, max(box.h, side) // 2 + 1
+    x0, x1 = max(cx - half_w, search), min(cx + half_w, w - search)
+    y0, y1 = max(cy - half_h, search), min(cy + half_h, h - search)
+    if x1 - x0 < 4 or y1 - y0 < 4:
+        return 0.0
+    template = luma[y0:y1, x0:x1]
+    if float(template.std()) < 2.0:
+        return 0.0
+    area = last[y0 - search : y1 + search, x0 - search : x1 + search]
+    best = float(cv2.matchTemplate(area, template, cv2.TM_CCOEFF_NORMED).max())
+    return min(1.0, max(0.0, 1.0 - best))
+
+
+def _scene_change(luma: U8Array, last: U8Array) -> float:
+    """The change of the scene as a whole: the median absolute difference."""
+    return float(np.median(cv2.absdiff(luma, last)))
+
+
+def _flame_detections(
+    work: U8Array,
+    ycrcb: U8Array,
+    last_luma: U8Array | None,
+    settings: DetectorSettings,
+) -> tuple[list[Detection], U8Array]:
+    luma = ycrcb[:, :, 0]
+    cr = ycrcb[:, :, 1].astype(np.int16)
+    cb = ycrcb[:, :, 2].astype(np.int16)
+    b = work[:, :, 0].astype(np.int16)
+    g = work[:, :, 1].astype(np.int16)
+    r = work[:, :, 2].astype(np.int16)
+    y16 = luma.astype(np.int16)
+    coloured = (
+        (y16 > cb)
+        & (cr > cb)
+        & (cr - cb >= settings.flame_chroma_gap)
+        & (y16 > float(luma.mean()))
+        & (cb < float(cb.mean()))
+        & (cr > float(cr.mean()))
+        & (r >= settings.flame_min_red)
+        & (r >= g)
+        & (g >= b)
+    )
+    # A flame is a light source: a warm-white core that saturates the camera, with
+    # fire colours around it. Regions grow from such cores only, so that a glowing
+    # sky or a red roof, however fire-coloured, never starts one.
+    core = ((y16 >= settings.flame_core_luma) & (r >= g) & (g >= b)).astype(np.uint8)
+    if not core.any():
+        return [], core
+    reach = 2 * settings.flame_core_reach + 1
+    near_core = cv2.dilate(core, np.ones((reach, reach), np.uint8)) > 0
+    mask: U8Array = ((coloured | (core > 0)) & near_core).astype(np.uint8)
+    mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
+    found: list[Detection] = []
+    for box, region in _components(mask, settings.flame_min_area):
+        if box.w > settings.flame_max_width_share * mask.shape[1]:
+            continue
+        inside = region > 0
+        sl = (slice(box.y, box.bottom), slice(box.x, box.x + box.w))
+        fire_coloured = coloured[sl] & inside
+        if int(fire_coloured.sum()) < settings.flame_min_coloured:
+            continue
+        # A lamp or a headlight is mostly a white disk with a thin warm halo; a flame
+        # shows more fire colour than white-hot core.
+        if float((core[sl] > 0)[inside].mean()) > settings.flame_max_core_share:
+            continue
+        patch = luma[sl]
+        peak = int(patch[inside].max())
+        gap = (cr - cb)[sl][fire_coloured]
+        colour = min(1.0, float(gap.mean() - settings.flame_chroma_gap) / 60.0 + 0.4)
+        luminous = min(1.0, (peak - settings.flame_core_luma) / 30.0 + 0.5)
+        motion = _dissimilarity(luma, last_luma, box) if last_luma is not None else 0.0
+        size = min(1.0, math.sqrt(float(region.sum())) / 8.0)
+        confidence = 0.35 * colour + 0.25 * luminous + 0.15 * size + 0.25 * motion
+        pixels = int(region.sum())
+        brightness = float(patch[inside].mean())
+        found.append(
+            Detection(
+                FireCue.FLAME,
+                box,
+                round(min(confidence, 1.0), 4),
+                round(motion, 4),
+                pixels,
+                round(brightness, 2),
+            )
+        )
+    return found, mask
+
+
+def _smoke_detections(
+    work: U8Array,
+    luma_half: U8Array,
+    saturation_half: U8Array,
+    edges_half: F32Array,
+    memory: SceneMemory,
+    settings: DetectorSettings,
+) -> tuple[list[Detection], U8Array]:
+    luma_f = luma_half.astype(np.float32)
+    # Exposure and light change the whole scene; smoke changes a part of it.
+    delta = luma_f - memory.background_luma
+    delta -= float(np.median(delta))
+    desaturated = memory.background_saturation - saturation_half.astype(np.float32)
+    changed = (np.abs(delta) >= settings.smoke_min_change) | (
+        desaturated >= 2.0 * settings.smoke_min_change
+    )
+    veiled = edges_half <= memory.background_edges * settings.smoke_edge_gain + 4.0
+    # Grey, or much greyer than the scene was there: thin smoke over dark forest
+    # takes on some of the green beneath it.
+    saturation_f = saturation_half.astype(np.float32)
+    greyish = (saturation_f <= settings.smoke_max_saturation) | (
+        saturation_f <= settings.smoke_relative_saturation * memory.background_saturation
+    )
+    # A shadow darkens and keeps its colour; smoke brightens the forest, or greys the sky.
+    not_shadow = (delta > 0.0) | (desaturated >= settings.smoke_min_change)
+    mask: U8Array = (changed & veiled & greyish & not_shadow).astype(np.uint8)
+    if not mask.any():
+        return [], mask
+    mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
+    mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8))
+    h, w = mask.shape
+    scene = _scene_change(luma_half, memory.last_luma_half)
+    found: list[Detection] = []
+    for box, region in _components(mask, settings.smoke_min_area):
+        if box.w > settings.smoke_max_width_share * w:
+            continue
+        # Cut by the side of the frame, a region's source may be out of sight; the
+        # neighbouring pose or camera sees it whole.
+        if box.x == 0 or box.x + box.w >= w:
+            continue
+        area = float(region.sum())
+        if area > settings.smoke_max_area_share * w * h:
+            continue
+        inside = region > 0
+        sl = (slice(box.y, box.bottom), slice(box.x, box.x + box.w))
+        strength = float(np.abs(delta[sl][inside]).mean())
+        veil = float(
+            (memory.background_edges[sl][inside] - edges_half[sl][inside]).clip(0.0).mean()
+        )
+        diff = cv2.absdiff(luma_half[sl], memory.last_luma_half[sl])
+        motion = min(1.0, max(0.0, float(diff[inside].mean()) - scene) / 10.0)
+        fill = area / float(box.area)
+        change_score = min(1.0, strength / 30.0)
+        veil_score = min(1.0, veil / 10.0)
+        size = min(1.0, math.sqrt(area) / 10.0)
+        # Smoke is a strong, moving change; fog and cloud a faint, slow one.
+        confidence = (
+            0.45 * change_score + 0.1 * veil_score + 0.05 * size + 0.1 * fill + 0.3 * motion
+        )
+        found.append(
+            Detection(
+                FireCue.SMOKE,
+                box.scaled(2.0),
+                round(min(confidence, 1.0), 4),
+                round(motion, 4),
+                int(area) * 4,
+                round(float(luma_half[sl][inside].mean()), 2),
+            )
+        )
+    return found, mask
+
+
+def _fresh_memory(
+    luma: U8Array, luma_half: U8Array, saturation_half: U8Array, edges_half: F32Array
+) -> SceneMemory:
+    return SceneMemory(
+        last_luma=luma,
+        last_luma_half=luma_half,
+        background_luma=luma_half.astype(np.float32),
+        background_saturation=saturation_half.astype(np.float32),
+        background_edges=edges_half,
+        frames=1,
+    )
+
+
+def analyse_frame(
+    frame: U8Array,
+    memory: SceneMemory | None = None,
+    settings: DetectorSettings = DEFAULT_SETTINGS,
+) -> FrameAnalysis:
+    """Flame and smoke regions of one frame, and the pose's memory after it.
+
+    ``memory`` is what :func:`analyse_frame` returned for the previous frame of the
+    same camera and pose, or ``None`` for the first; without it there is no flicker
+    and no smoke (smoke is a change against the learnt scene).
+    """
+    work, factor = _working_frame(frame, settings.working_size)
+    h, w = work.shape[:2]
+    ycrcb = cv2.cvtColor(work, cv2.COLOR_BGR2YCrCb)
+    luma = np.ascontiguousarray(ycrcb[:, :, 0])
+    half = (max(w // 2, 4), max(h // 2, 4))
+    luma_half = cv2.resize(luma, half, interpolation=cv2.INTER_AREA).astype(np.uint8)
+    hsv_half = cv2.cvtColor(cv2.resize(work, half, interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2HSV)
+    saturation_half = np.ascontiguousarray(hsv_half[:, :, 1])
+    edges_half = _edges(luma_half)
+
+    if memory is not None and memory.last_luma.shape != luma.shape:
+        memory = None
+    flames, flame_mask = _flame_detections(
+        work, ycrcb, memory.last_luma if memory else None, settings
+    )
+    if memory is None:
+        fresh = _fresh_memory(luma, luma_half, saturation_half, edges_half)
+        return FrameAnalysis(tuple(_in_frame(d, factor) for d in flames), fresh)
+
+    grey_share = float(np.count_nonzero(saturation_half <= settings.smoke_max_saturation)) / float(
+        saturation_half.size
+    )
+    if (
+        float(np.median(luma_half)) >= settings.smoke_min_scene_luma
+        and grey_share <= settings.smoke_max_grey_share
+    ):
+        smokes, smoke_mask = _smoke_detections(
+            work, luma_half, saturation_half, edges_half, memory, settings
+        )
+    else:
+        # In the dark smoke cannot be seen, only what lights pass through it; in thick
+        # fog the whole scene is grey and changing, and a plume in it cannot be told.
+        smokes, smoke_mask = [], np.zeros_like(luma_half)
+    # Learn the scene, slowly where fire is seen so that a growing plume stays visible.
+    fire_half = smoke_mask | cv2.resize(flame_mask, half, interpolation=cv2.INTER_NEAREST)
+    rate = np.where(
+        fire_half > 0, settings.background_rate_under_fire, settings.background_rate
+    ).astype(np.float32)
+    # What has stopped changing is scene, not smoke: where a car drove off, the road
+    # it uncovered is learnt at once instead of lingering as a grey "ghost".
+    still = cv2.blur(cv2.absdiff(luma_half, memory.last_luma_half), (3, 3)) < settings.still_luma
+    rate = np.where(still, np.maximum(rate, np.float32(settings.background_rate_still)), rate)
+    if memory.frames < 3:
+        # The first frames set the scene faster, so a pose is learnt within seconds.
+        rate = np.maximum(rate, np.float32(0.5 if memory.frames == 1 else 0.3))
+    learnt = SceneMemory(
+        last_luma=luma,
+        last_luma_half=luma_half,
+        background_luma=memory.background_luma
+        + rate * (luma_half.astype(np.float32) - memory.background_luma),
+        background_saturation=memory.background_saturation
+        + rate * (saturation_half.astype(np.float32) - memory.background_saturation),
+        background_edges=memory.background_edges + rate * (edges_half - memory.background_edges),
+        frames=memory.frames + 1,
+    )
+    detections = tuple(_in_frame(d, factor) for d in (*flames, *smokes))
+    return FrameAnalysis(detections, learnt)
+
+
+def _in_frame(detection: Detection, factor: float) -> Detection:
+    return replace(detection, box=detection.box.scaled(factor)) if factor != 1.0 else detection
+
+
+# --- sequences ----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AlarmPolicy:
+    """When a sequence of detections becomes an alarm.
+
+    A track must be seen in ``hits`` of the last ``window`` frames, and its base must
+    stay within ``max_drift`` (flame) or ``smoke_max_drift`` (smoke, which leans with
+    the wind) of its size: fire does not drive away. Then:
+
+    * flame: mean confidence >= ``flame_confidence``, and it is alive: it flickers
+      (median motion >= ``flame_flicker``) while its area pulses (mean change from
+      frame to frame >= ``flame_pulse``) or grows (by ``flame_growth``);
+    * smoke: mean confidence >= ``smoke_confidence``, it keeps moving (median motion
+      >= ``smoke_motion``) and its top rises by ``smoke_rise`` of its height.
+    """
+
+    hits: int
+    window: int
+    flame_confidence: float
+    flame_flicker: float
+    flame_pulse: float
+    flame_growth: float
+    smoke_confidence: float
+    smoke_motion: float
+    smoke_rise: float
+    max_drift: float = 0.45
+    # The share of a flame's sightings that must flicker.
+    flicker_share: float = 0.5
+    smoke_max_drift: float = 0.5
+    # A plume stands: its median height is at least this share of its width. Flat,
+    # wide changes are a vehicle on a road or a layer of fog.
+    smoke_min_aspect: float = 0.6
+    # The bottom of a plume stays at its source while its top rises.
+    smoke_max_base_shift: float = 0.5
+
+    def scaled(self, factor: float, *, hits: int, window: int) -> AlarmPolicy:
+        """The same policy with every evidence threshold multiplied by ``factor``."""
+        return AlarmPolicy(
+            hits=hits,
+            window=window,
+            flame_confidence=min(0.95, self.flame_confidence * factor),
+            flame_flicker=self.flame_flicker * factor,
+            flame_pulse=self.flame_pulse * factor,
+            flame_growth=self.flame_growth * factor,
+            smoke_confidence=min(0.95, self.smoke_confidence * factor),
+            smoke_motion=self.smoke_motion * factor,
+            smoke_rise=self.smoke_rise * factor,
+            max_drift=self.max_drift,
+            flicker_share=self.flicker_share,
+            smoke_max_drift=self.smoke_max_drift,
+            smoke_min_aspect=self.smoke_min_aspect,
+            smoke_max_base_shift=self.smoke_max_base_shift,
+        )
+
+
+# Level 3 (high) is the reference; drier, windier weather (4, 5) lowers the bar and
+# the persistence asked for, so that a fire is reported sooner; wet weather (1, 2)
+# raises it, since a fire is then unlikely and an alarm more likely false.
+BASE_POLICY = AlarmPolicy(
+    hits=4,
+    window=6,
+    flame_confidence=0.65,
+    flame_flicker=0.045,
+    flame_pulse=0.12,
+    flame_growth=0.4,
+    smoke_confidence=0.46,
+    smoke_motion=0.05,
+    smoke_rise=0.2,
+)
+POLICIES: Mapping[int, AlarmPolicy] = {
+    1: BASE_POLICY.scaled(1.1, hits=5, window=7),
+    2: BASE_POLICY.scaled(1.05, hits=5, window=7),
+    3: BASE_POLICY,
+    4: BASE_POLICY.scaled(0.95, hits=4, window=6),
+    5: BASE_POLICY.scaled(0.9, hits=3, window=5),
+}
+
+
+def policy_for(danger_level: int) -> AlarmPolicy:
+    if danger_level not in POLICIES:
+        raise ValueError(f"danger level must be 1-5, not {danger_level}")
+    return POLICIES[danger_level]
+
+
+@dataclass(frozen=True, slots=True)
+class Sighting:
+    """A detection as a track remembers it."""
+
+    frame: int
+    box: Box
+    confidence: float
+    motion: float
+    pixels: int
+    brightness: float
+
+
+@dataclass(frozen=True, slots=True)
+class Track:
+    id: int
+    cue: FireCue
+    sightings: tuple[Sighting, ...]
+    alarmed: bool = False
+
+    @property
+    def last_box(self) -> Box:
+        return self.sightings[-1].box
+
+
+@dataclass(frozen=True, slots=True)
+class FireAlert:
+    """An alarm the tracker raises: what, where in the frame, how sure."""
+
+    kind: AlarmKind
+    box: Box
+    confidence: float
+    frames_seen: int
+
+
+@dataclass(frozen=True, slots=True)
+class TrackerState:
+    """Everything the tracker keeps of one camera pose; plain data, JSON-able."""
+
+    frame: int = 0
+    next_id: int = 1
+    tracks: tuple[Track, ...] = ()
+    # Where alarms were raised lately (box, until frame): no second alarm there.
+    quiet: tuple[tuple[Box, int], ...] = field(default=())
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "frame": self.frame,
+            "next_id": self.next_id,
+            "tracks": [
+                {
+                    "id": t.id,
+                    "cue": t.cue.value,
+                    "alarmed": t.alarmed,
+                    "sightings": [
+                        [s.frame, *s.box.as_tuple(), s.confidence, s.motion, s.pixels, s.brightness]
+                        for s in t.sightings
+                    ],
+                }
+                for t in self.tracks
+            ],
+            "quiet": [[*box.as_tuple(), until] for box, until in self.quiet],
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> TrackerState:
+        tracks = tuple(
+            Track(
+                id=int(t["id"]),
+                cue=FireCue(t["cue"]),
+                alarmed=bool(t["alarmed"]),
+                sightings=tuple(
+                    Sighting(
+                        frame=int(s[0]),
+                        box=Box(int(s[1]), int(s[2]), int(s[3]), int(s[4])),
+                        confidence=float(s[5]),
+                        motion=float(s[6]),
+                        pixels=int(s[7]),
+                        brightness=float(s[8]),
+                    )
+                    for s in t["sightings"]
+                ),
+            )
+            for t in data["tracks"]
+        )
+        quiet = tuple(
+            (Box(int(q[0]), int(q[1]), int(q[2]), int(q[3])), int(q[4])) for q in data["quiet"]
+        )
+        return cls(
+            frame=int(data["frame"]), next_id=int(data["next_id"]), tracks=tracks, quiet=quiet
+        )
+
+
+_SINGLE_KIND: Mapping[FireCue, AlarmKind] = {FireCue.FLAME: "flame", FireCue.SMOKE: "smoke"}
+
+# How long, in frames, a place where an alarm was raised stays quiet (10 min at 1 fps).
+QUIET_FRAMES = 600
+
+
+def _matches(track: Track, detection: Detection) -> float:
+    """How well a detection continues a track: overlap of the boxes, widened since fire grows."""
+    last = track.last_box
+    if detection.box.iou(last) > 0.0:
+        return 1.0 + detection.box.iou(last)
+    near = last.grown(0.5)
+    return 0.5 if near.overlap(detection.box) > 0 else 0.0
+
+
+def _drift(sightings: Sequence[Sighting]) -> float:
+    """How far the base of the region moved, in multiples of its typical size."""
+    first, last = sightings[0].box, sightings[-1].box
+    size = median(math.sqrt(s.box.area) for s in sightings)
+    moved = math.hypot(last.centre_x - first.centre_x, last.bottom - first.bottom)
+    return moved / max(size, 1.0)
+
+
+def _growth(sightings: Sequence[Sighting]) -> float:
+    half = max(1, len(sightings) // 2)
+    early = median(s.box.area for s in sightings[:half])
+    late = median(s.box.area for s in sightings[-half:])
+    return late / max(early, 1.0) - 1.0
+
+
+def _slope(frames: Sequence[int], values: Sequence[float]) -> float:
+    """Least-squares change of ``values`` per frame."""
+    n = len(frames)
+    mean_f, mean_v = sum(frames) / n, sum(values) / n
+    spread = sum((f - mean_f) ** 2 for f in frames)
+    if spread == 0:
+        return 0.0
+    return sum((f - mean_f) * (v - mean_v) for f, v in zip(frames, values, strict=True)) / spread
+
+
+def _rise(sightings: Sequence[Sighting]) -> float:
+    """How far the top went up over the sightings (fitted, not from two noisy boxes),
+    in multiples of the region's typical height."""
+    frames = [s.frame for s in sightings]
+    span = frames[-1] - frames[0]
+    height = median(s.box.h for s in sightings)
+    return -_slope(frames, [float(s.box.y) for s in sightings]) * span / max(height, 1.0)
+
+
+def _base_shift(sightings: Sequence[Sighting]) -> float:
+    """How far the bottom moved over the sightings (fitted), in typical heights."""
+    frames = [s.frame for s in sightings]
+    span = frames[-1] - frames[0]
+    height = median(s.box.h for s in sightings)
+    return abs(_slope(frames, [float(s.box.bottom) for s in sightings])) * span / max(height, 1.0)
+
+
+def _pulse(sightings: Sequence[Sighting]) -> float:
+    """The mean change of the region's area from one sighting to the next, 0 to 1."""
+    pairs = list(zip(sightings, sightings[1:], strict=False))
+    if not pairs:
+        return 0.0
+    return sum(abs(b.pixels - a.pixels) / max(a.pixels, b.pixels, 1) for a, b in pairs) / len(pairs)
+
+
+def _behaves_like_fire(track: Track, policy: AlarmPolicy) -> bool:
+    seen = track.sightings
+    if len(seen) < policy.hits:
+        return False
+    confidence = sum(s.confidence for s in seen) / len(seen)
+    motion = median(s.motion for s in seen[1:])
+    if track.cue is FireCue.FLAME:
+        if confidence < policy.flame_confidence or _drift(seen) > policy.max_drift:
+            return False
+        # A flame never looks the same twice, and it pulses or grows while it burns.
+        flickering = sum(1 for s in seen[1:] if s.motion >= policy.flame_flicker) >= (
+            policy.flicker_share * (len(seen) - 1)
+        )
+        changing = _pulse(seen) >= policy.flame_pulse or _growth(seen) >= policy.flame_growth
+        return flickering and changing
+    if confidence < policy.smoke_confidence or _drift(seen) > policy.smoke_max_drift:
+        return False
+    if median(s.box.h / s.box.w for s in seen[-3:]) < policy.smoke_min_aspect:
+        return False
+    if _base_shift(seen) > policy.smoke_max_base_shift:
+        return False
+    # Smoke keeps moving; a change that has come to rest is something else.
+    recent = median(s.motion for s in seen[-3:])
+    return min(motion, recent) >= policy.smoke_motion and _rise(seen) >= policy.smoke_rise
+
+
+class SequenceTracker:
+    """Groups the detections of one camera pose over frames and decides on alarms.
+
+    Pure: :meth:`update` takes the pose's state and returns the next one, so the
+    state can live wherever the caller keeps it (a database row, a dict).
+    """
+
+    def __init__(self, quiet_frames: int = QUIET_FRAMES) -> None:
+        self.quiet_frames = quiet_frames
+
+    def update(
+        self,
+        state: TrackerState,
+        detections: Sequence[Detection],
+        *,
+        danger_level: int,
+    ) -> tuple[TrackerState, list[FireAlert]]:
+        policy = policy_for(danger_level)
+        frame = state.frame + 1
+        tracks = [t for t in state.tracks]
+        next_id = state.next_id
+        claimed: set[int] = set()
+        # Greedy: the most confident detections pick their track first.
+        for detection in sorted(detections, key=lambda d: -d.confidence):
+            sighting = Sighting(
+                frame,
+                detection.box,
+                detection.confidence,
+                detection.motion,
+                detection.pixels,
+                detection.brightness,
+            )
+            scores = [
+                (_matches(t, detection), i)
+                for i, t in enumerate(tracks)
+                if t.cue is detection.cue and i not in claimed
+            ]
+            best = max(scores, default=(0.0, -1))
+            if best[0] > 0.0:
+                i = best[1]
+                tracks[i] = replace(tracks[i], sightings=(*tracks[i].sightings, sighting))
+                claimed.add(i)
+            else:
+                tracks.append(Track(next_id, detection.cue, (sighting,)))
+                claimed.add(len(tracks) - 1)
+                next_id += 1
+        # Keep only the sightings of the window; a track nobody saw in it is gone.
+        kept: list[Track] = []
+        for track in tracks:
+            recent = tuple(s for s in track.sightings if frame - s.frame < policy.window)
+            if recent:
+                kept.append(replace(track, sightings=recent))
+        quiet = [(box, until) for box, until in state.quiet if until > frame]
+
+        alerts: list[FireAlert] = []
+        for i, track in enumerate(kept):
+            if track.alarmed or not _behaves_like_fire(track, policy):
+                continue
+            box = track.last_box
+            kept[i] = replace(track, alarmed=True)
+            if any(box.overlap(q.grown(0.5)) for q, _ in quiet):
+                continue
+            alerts.append(self._alert(kept, track, frame))
+            quiet.append((box, frame + self.quiet_frames))
+        return (
+            TrackerState(frame=frame, next_id=next_id, tracks=tuple(kept), quiet=tuple(quiet)),
+            alerts,
+        )
+
+    @staticmethod
+    def _alert(tracks: Sequence[Track], track: Track, frame: int) -> FireAlert:
+        seen = track.sightings
+        confidence = sum(s.confidence for s in seen) / len(seen)
+        # Smoke above a flame, or a flame under smoke: the same fire, seen both ways.
+        column = track.last_box.grown(1.0)
+        other = [
+            t
+            for t in tracks
+            if t.cue is not track.cue
+            and any(frame - s.frame < 3 for s in t.sightings)
+            and column.overlap(t.last_box) > 0
+        ]
+        kind: AlarmKind = "flame_and_smoke" if other else _SINGLE_KIND[track.cue]
+        box = track.last_box
+        for t in other:
+            box = box.union(t.last_box)
+        return FireAlert(
+            kind=kind, box=box, confidence=round(min(1.0, confidence), 4), frames_seen=len(seen)
+        )

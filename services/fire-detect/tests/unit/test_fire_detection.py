@@ -1,0 +1,346 @@
+"""Flame and smoke detectors on small synthetic frames, and the sequence rule."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from fire_detect.domain.detection import (
+    POLICIES,
+    Box,
+    Detection,
+    FireCue,
+    SceneMemory,
+    SequenceTracker,
+    TrackerState,
+    UndecodableFrame,
+    analyse_frame,
+    decode_frame,
+    policy_for,
+)
+
+W, H = 320, 240
+
+
+def forest(seed: int = 1, brightness: float = 1.0) -> np.ndarray:
+    """A sky over textured green and brown forest, BGR uint8."""
+    rng = np.random.default_rng(seed)
+    img = np.zeros((H, W, 3), np.float32)
+    img[: H // 3] = (215, 170, 120)
+    grain = cv2.resize(rng.random((12, 16)).astype(np.float32), (W, H - H // 3))
+    fine = rng.random((H - H // 3, W)).astype(np.float32)
+    green = np.array((40, 95, 55), np.float32)
+    brown = np.array((45, 70, 95), np.float32)
+    mix = grain[:, :, None]
+    img[H // 3 :] = (green * (1 - mix) + brown * mix) * (0.75 + 0.5 * fine[:, :, None])
+    return np.clip(img * brightness, 0, 255).astype(np.uint8)
+
+
+def noisy(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    return np.clip(img + rng.normal(0, 2.0, img.shape), 0, 255).astype(np.uint8)
+
+
+def with_flame(img: np.ndarray, rng: np.random.Generator, x: int, y: int, height: int):
+    """Tongues of fire standing on (x, y): orange edges, yellow body, white-hot core."""
+    out = img.copy()
+    for _ in range(4):
+        tx = x + int(rng.normal(0, height * 0.2))
+        th = int(height * rng.uniform(0.5, 1.1))
+        tw = max(2, int(height * rng.uniform(0.15, 0.35)))
+        poly = np.array([(tx - tw, y), (tx + int(rng.normal(0, 2)), y - th), (tx + tw, y)])
+        cv2.fillPoly(out, [poly.astype(np.int32)], (20, 120, 250))
+    cv2.ellipse(
+        out, (x, y - height // 4), (height // 4, height // 3), 0, 0, 360, (60, 210, 255), -1
+    )
+    cv2.ellipse(
+        out, (x, y - height // 6), (height // 8, height // 6), 0, 0, 360, (215, 248, 255), -1
+    )
+    return out
+
+
+def with_smoke(img: np.ndarray, x: int, y: int, height: int, lean: float) -> np.ndarray:
+    """A grey plume from (x, y) up to ``height`` pixels, widening as it rises."""
+    alpha = np.zeros(img.shape[:2], np.float32)
+    for k in range(0, height, 3):
+        r = 3 + k // 4
+        cv2.circle(alpha, (int(x + lean * k), y - k), r, 0.75, -1)
+    alpha = cv2.GaussianBlur(alpha, (0, 0), 2.5)[:, :, None]
+    grey = np.array((215, 215, 212), np.float32)
+    return (img * (1 - alpha) + grey * alpha).astype(np.uint8)
+
+
+def run(frames: list[np.ndarray], memory: SceneMemory | None = None) -> list[list[Detection]]:
+    found = []
+    for frame in frames:
+        analysis = analyse_frame(frame, memory)
+        memory = analysis.memory
+        found.append(list(analysis.detections))
+    return found
+
+
+# --- boxes and decoding ------------------------------------------------------------
+
+
+def test_box_geometry() -> None:
+    a, b = Box(10, 10, 20, 10), Box(20, 15, 20, 10)
+    assert a.area == 200 and a.bottom == 20 and a.centre_x == 20.0
+    assert a.overlap(b) == 10 * 5
+    assert a.iou(b) == pytest.approx(50 / 350)
+    assert a.union(b) == Box(10, 10, 30, 15)
+    assert a.scaled(2) == Box(20, 20, 40, 20)
+    assert a.grown(0.5) == Box(0, 5, 40, 20)
+    assert a.iou(Box(100, 100, 5, 5)) == 0.0
+
+
+@pytest.mark.parametrize(
+    ("size", "reduction", "decoded"),
+    [((1280, 720), 4, (320, 180)), ((640, 480), 2, (320, 240)), ((320, 240), 1, (320, 240))],
+)
+def test_jpegs_are_decoded_at_the_scale_the_detector_needs(
+    size: tuple[int, int], reduction: int, decoded: tuple[int, int]
+) -> None:
+    img = cv2.resize(forest(), size)
+    ok, jpeg = cv2.imencode(".jpg", img)
+    assert ok
+    frame, factor = decode_frame(jpeg.tobytes())
+    assert factor == reduction
+    assert (frame.shape[1], frame.shape[0]) == decoded
+
+
+def test_pngs_and_garbage() -> None:
+    ok, png = cv2.imencode(".png", forest())
+    assert ok
+    frame, factor = decode_frame(png.tobytes())
+    assert factor == 1 and frame.shape == (H, W, 3)
+    for junk in (b"", b"\xff\xd8\xff\xe0 not really a jpeg", b"GIF89a...."):
+        with pytest.raises(UndecodableFrame):
+            decode_frame(junk)
+
+
+def test_a_frame_must_be_an_image() -> None:
+    with pytest.raises(ValueError, match="uint8"):
+        analyse_frame(np.zeros((H, W), np.uint8))
+    with pytest.raises(ValueError, match="too small"):
+        analyse_frame(np.zeros((4, 4, 3), np.uint8))
+
+
+# --- flame -------------------------------------------------------------------------
+
+
+def test_a_flame_is_found_where_it_burns_and_flickers() -> None:
+    rng = np.random.default_rng(3)
+    scene = forest()
+    frames = [noisy(with_flame(scene, rng, 200, 180, 24), rng) for _ in range(3)]
+    found = run(frames)
+    flames = [d for d in found[-1] if d.cue is FireCue.FLAME]
+    assert len(flames) == 1
+    flame = flames[0]
+    assert flame.box.overlap(Box(185, 150, 30, 32)) > 0
+    assert 0.0 <= flame.confidence <= 1.0 and flame.confidence > 0.6
+    # Its shape changed between frames: that is the flicker.
+    assert flame.motion > 0.05
+    # The first frame has nothing to compare with.
+    assert [d.motion for d in found[0] if d.cue is FireCue.FLAME] == [0.0]
+
+
+@pytest.mark.parametrize(
+    "thing",
+    ["red car", "sunset sky", "yellow leaves", "white lamp"],
+)
+def test_what_only_looks_like_fire_is_no_flame(thing: str) -> None:
+    scene = forest()
+    if thing == "red car":
+        # Red paint is fire-coloured but emits no light.
+        cv2.rectangle(scene, (100, 170), (140, 186), (30, 30, 200), -1)
+    elif thing == "sunset sky":
+        ramp = np.linspace(0, 1, H // 3, dtype=np.float32)[:, None, None]
+        scene[: H // 3] = np.array((120, 80, 70)) * (1 - ramp) + np.array((60, 150, 245)) * ramp
+    elif thing == "yellow leaves":
+        for x in range(40, 300, 30):
+            cv2.circle(scene, (x, 170), 6, (40, 190, 235), -1)
+    else:
+        # A white disk with a thin warm halo: a lamp, not a flame.
+        cv2.circle(scene, (160, 160), 12, (120, 190, 250), -1)
+        cv2.circle(scene, (160, 160), 10, (250, 252, 255), -1)
+    found = run([scene, scene])
+    assert [d for d in found[-1] if d.cue is FireCue.FLAME] == []
+
+
+# --- smoke -------------------------------------------------------------------------
+
+
+def test_a_rising_plume_is_smoke_and_boxes_are_in_frame_pixels() -> None:
+    rng = np.random.default_rng(5)
+    scene = forest()
+    frames = [noisy(scene, rng) for _ in range(3)]
+    frames += [noisy(with_smoke(scene, 150, 200, 10 + 8 * k, 0.2), rng) for k in range(4)]
+    # The detector works at 320 pixels; at 640 it reports boxes in 640's pixels.
+    found = run([cv2.resize(f, (640, 480)) for f in frames])
+    smokes = [d for d in found[-1] if d.cue is FireCue.SMOKE]
+    assert smokes, found[-1]
+    plume = max(smokes, key=lambda d: d.box.area)
+    assert plume.box.overlap(Box(260, 200, 100, 210)) > 0
+    assert 0.0 <= plume.confidence <= 1.0
+    assert all(d.cue is not FireCue.SMOKE for d in found[0])
+
+
+def test_no_smoke_is_seen_in_the_dark() -> None:
+    rng = np.random.default_rng(6)
+    night = forest(brightness=0.1)
+    frames = [noisy(night, rng) for _ in range(3)]
+    frames += [noisy(with_smoke(night, 150, 200, 20 + 8 * k, 0.0), rng) for k in range(3)]
+    found = run(frames)
+    assert all(d.cue is not FireCue.SMOKE for ds in found for d in ds)
+
+
+def test_a_new_size_starts_a_new_memory() -> None:
+    first = analyse_frame(forest())
+    second = analyse_frame(cv2.resize(forest(), (200, 150)), first.memory)
+    assert second.memory.frames == 1
+    third = analyse_frame(cv2.resize(forest(), (200, 150)), second.memory)
+    assert third.memory.frames == 2
+
+
+# --- the sequence rule -------------------------------------------------------------
+
+
+def flame(x: int, size: int, motion: float = 0.2, confidence: float = 0.8) -> Detection:
+    return Detection(FireCue.FLAME, Box(x, 100, size, size), confidence, motion, size * size, 200.0)
+
+
+def smoke(x: int, top: int, height: int, motion: float = 0.3) -> Detection:
+    return Detection(FireCue.SMOKE, Box(x, top, 20, height), 0.7, motion, 20 * height, 180.0)
+
+
+def feed(frames: list[list[Detection]], level: int = 3, state: TrackerState | None = None):
+    tracker = SequenceTracker()
+    state = state or TrackerState()
+    alerts = []
+    for detections in frames:
+        state, raised = tracker.update(state, detections, danger_level=level)
+        alerts.append(raised)
+    return state, alerts
+
+
+def pulsing_flame(frames: int) -> list[list[Detection]]:
+    sizes = [10, 14, 11, 15, 12, 16, 13, 17, 12, 15]
+    return [[flame(100, sizes[i % len(sizes)])] for i in range(frames)]
+
+
+def test_one_bright_frame_raises_nothing() -> None:
+    _, alerts = feed([[flame(100, 12)], [], [], [], [], []])
+    assert all(not a for a in alerts)
+
+
+def test_a_flickering_flame_alarms_once_when_it_persists() -> None:
+    state, alerts = feed(pulsing_flame(10))
+    raised = [(i, a) for i, batch in enumerate(alerts) for a in batch]
+    assert len(raised) == 1
+    frame, alert = raised[0]
+    assert frame == POLICIES[3].hits - 1
+    assert alert.kind == "flame" and alert.frames_seen == POLICIES[3].hits
+    assert 0.0 <= alert.confidence <= 1.0
+    # The fire goes out and flares up again at the same place: still the same alarm.
+    _, again = feed([[]] * 8 + pulsing_flame(6), state=state)
+    assert all(not a for a in again)
+
+
+def test_gaps_count_against_persistence() -> None:
+    # Seen every other frame: 3 of any 6, short of 4 of 6 at level 3.
+    frames = [[flame(100, 10 + i % 3)] if i % 2 == 0 else [] for i in range(12)]
+    _, alerts = feed(frames)
+    assert all(not a for a in alerts)
+
+
+def test_a_still_light_is_no_flame() -> None:
+    _, alerts = feed([[flame(100, 12, motion=0.0)] for _ in range(10)])
+    assert all(not a for a in alerts)
+
+
+def test_a_steady_glow_that_does_not_pulse_or_grow_is_no_flame() -> None:
+    _, alerts = feed([[flame(100, 12, motion=0.3)] for _ in range(10)])
+    assert all(not a for a in alerts)
+
+
+def test_what_drives_away_is_no_fire() -> None:
+    sizes = [10, 14, 11, 15, 12, 16, 13, 17]
+    frames = [[flame(100 + 6 * i, sizes[i])] for i in range(8)]
+    _, alerts = feed(frames)
+    assert all(not a for a in alerts)
+
+
+def test_a_rising_plume_from_a_fixed_source_alarms_as_smoke() -> None:
+    # The base stays at row 200 while the top rises.
+    frames = [[smoke(150, 200 - (20 + 6 * i), 20 + 6 * i)] for i in range(8)]
+    _, alerts = feed(frames)
+    raised = [a for batch in alerts for a in batch]
+    assert [a.kind for a in raised] == ["smoke"]
+
+
+def test_fog_that_lies_flat_or_stops_moving_is_no_smoke() -> None:
+    flat = [
+        [Detection(FireCue.SMOKE, Box(100, 150 - 2 * i, 80, 12), 0.7, 0.3, 960, 180.0)]
+        for i in range(8)
+    ]
+    _, alerts = feed(flat)
+    assert all(not a for a in alerts)
+    resting = [[smoke(150, 200 - (20 + 6 * i), 20 + 6 * i, motion=0.0)] for i in range(8)]
+    _, alerts = feed(resting)
+    assert all(not a for a in alerts)
+
+
+def test_flame_under_smoke_is_one_alarm_of_both() -> None:
+    sizes = [10, 14, 11, 15, 12, 16, 13, 17]
+    frames = [[flame(150, sizes[i]), smoke(148, 100 - (20 + 6 * i), 20 + 6 * i)] for i in range(8)]
+    _, alerts = feed(frames)
+    raised = [a for batch in alerts for a in batch]
+    assert raised and raised[0].kind == "flame_and_smoke"
+    assert len(raised) == 1
+
+
+def test_the_danger_level_moves_the_bar() -> None:
+    # Seen in 3 of 5 frames: enough when the danger is extreme, not when it is low.
+    sizes = [10, 14, 11, 15, 12]
+    frames = [[flame(100, sizes[i])] if i in (0, 2, 4) else [] for i in range(5)]
+    _, extreme = feed(frames, level=5)
+    _, low = feed(frames, level=1)
+    assert any(extreme) and not any(low)
+    assert POLICIES[1].hits > POLICIES[5].hits
+    assert POLICIES[1].flame_confidence > POLICIES[5].flame_confidence
+    with pytest.raises(ValueError, match="1-5"):
+        policy_for(6)
+
+
+def test_tracker_state_survives_json() -> None:
+    state, _ = feed(pulsing_flame(5) + [[smoke(150, 160, 30)]])
+    again = TrackerState.from_json(state.to_json())
+    assert again == state
+    tracker = SequenceTracker()
+    assert tracker.update(again, [flame(100, 13)], danger_level=3) == tracker.update(
+        state, [flame(100, 13)], danger_level=3
+    )
+
+
+def test_a_flame_sequence_on_frames_alarms_and_leaves_do_not() -> None:
+    rng = np.random.default_rng(11)
+    scene = forest()
+    tracker, fire_state, leaf_state = SequenceTracker(), TrackerState(), TrackerState()
+    leaves = scene.copy()
+    cv2.circle(leaves, (80, 180), 7, (40, 160, 230), -1)
+    fire_memory: SceneMemory | None = None
+    leaf_memory: SceneMemory | None = None
+    fire_alerts, leaf_alerts = [], []
+    for k in range(8):
+        burning = noisy(with_flame(scene, rng, 200, 190, 14 + 2 * k), rng)
+        fire = analyse_frame(burning, fire_memory)
+        fire_memory = fire.memory
+        fire_state, raised = tracker.update(fire_state, fire.detections, danger_level=3)
+        fire_alerts += raised
+        leaf = analyse_frame(noisy(leaves, rng), leaf_memory)
+        leaf_memory = leaf.memory
+        leaf_state, raised = tracker.update(leaf_state, leaf.detections, danger_level=3)
+        leaf_alerts += raised
+    assert [a.kind for a in fire_alerts] == ["flame"]
+    assert fire_alerts[0].box.overlap(Box(180, 150, 40, 45)) > 0
+    assert leaf_alerts == []
