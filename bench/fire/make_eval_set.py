@@ -36,7 +36,7 @@ import numpy.typing as npt
 FloatImage = npt.NDArray[np.float32]
 Rng = np.random.Generator
 
-VERSION = 3  # bump when the scenes change, so a cache is not reused
+VERSION = 4  # bump when the scenes change, so a cache is not reused
 WIDTH, HEIGHT = 640, 480
 FPS = 1.0
 CACHE_DIR = Path(__file__).resolve().parents[2] / ".local" / "bench" / "fire"
