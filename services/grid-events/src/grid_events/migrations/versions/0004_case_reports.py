@@ -2,7 +2,7 @@
 
 Revision ID: 0004
 Revises: 0003
-Create Date: 2026-11-24
+Create Date: 2026-11-23
 """
 
 from collections.abc import Sequence
