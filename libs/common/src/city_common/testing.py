@@ -62,6 +62,21 @@ async def fresh_database(name: str) -> str:
     return database_url(name)
 
 
+async def execute_sql(url: str, statement: str, *args: object) -> None:
+    """Run one statement in the database of ``url`` (to set up or age test data)."""
+    conn = await asyncpg.connect(
+        host=PG_HOST,
+        port=PG_PORT,
+        user=PG_USER,
+        password=PG_PASSWORD,
+        database=url.rsplit("/", 1)[1],
+    )
+    try:
+        await conn.execute(statement, *args)
+    finally:
+        await conn.close()
+
+
 async def drop_created_databases() -> int:
     """Drop every database this process created; returns how many."""
     if not _created:

@@ -6,7 +6,6 @@ import asyncio
 import uuid
 from datetime import UTC, datetime
 
-import asyncpg
 import pytest
 
 from city_common.events import schemas as s
@@ -15,11 +14,8 @@ from city_common.geo import GeoPoint
 from city_common.messaging import KafkaPublisher, ensure_topics
 from city_common.testing import (
     KAFKA_BOOTSTRAP,
-    PG_HOST,
-    PG_PASSWORD,
-    PG_PORT,
-    PG_USER,
     bearer,
+    execute_sql,
     keyed,
     migrated_database,
     read_topic,
@@ -45,20 +41,6 @@ SMOKE_SEEN = (105.9258, 29.3452)  # a citizen, about 80 m from A
 
 def point(lon_lat: tuple[float, float]) -> dict[str, object]:
     return {"type": "Point", "coordinates": list(lon_lat)}
-
-
-async def sql(url: str, statement: str, *args: object) -> None:
-    conn = await asyncpg.connect(
-        host=PG_HOST,
-        port=PG_PORT,
-        user=PG_USER,
-        password=PG_PASSWORD,
-        database=url.rsplit("/", 1)[1],
-    )
-    try:
-        await conn.execute(statement, *args)
-    finally:
-        await conn.close()
 
 
 async def test_reports_near_in_space_and_time_become_one_case() -> None:
@@ -128,14 +110,14 @@ async def test_reports_near_in_space_and_time_become_one_case() -> None:
         assert case["report_count"] == 3 and case["source_kind"] == "grid_worker"
 
         # Time: after the window, or once the case is finished, a report opens a new case.
-        await sql(
+        await execute_sql(
             url,
             "UPDATE cases SET last_reported_at = now() - interval '61 minutes' WHERE id = $1",
             first["id"],
         )
         late = await report("public_safety", P)
         assert late["id"] != first["id"]
-        await sql(url, "UPDATE cases SET status = 'resolved' WHERE id = $1", late["id"])
+        await execute_sql(url, "UPDATE cases SET status = 'resolved' WHERE id = $1", late["id"])
         after_resolved = await report("public_safety", P)
         assert after_resolved["id"] not in (first["id"], late["id"])
         assert (await client.get(f"/open311/v2/requests/{request_id}.json")).json()[0][

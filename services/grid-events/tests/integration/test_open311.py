@@ -7,16 +7,12 @@ import uuid
 from urllib.parse import urlencode
 from xml.etree import ElementTree
 
-import asyncpg
 import pytest
 
 from city_common.testing import (
-    PG_HOST,
-    PG_PASSWORD,
-    PG_PORT,
-    PG_USER,
     assert_problem,
     bearer,
+    execute_sql,
     keyed,
     migrated_database,
     read_topic,
@@ -48,20 +44,6 @@ def errors_of(response, status: int) -> list[dict]:
     assert isinstance(body, list) and body, body
     assert all(set(e) == {"code", "description"} and e["description"] for e in body), body
     return body
-
-
-async def _sql(url: str, statement: str, *args: object) -> None:
-    conn = await asyncpg.connect(
-        host=PG_HOST,
-        port=PG_PORT,
-        user=PG_USER,
-        password=PG_PASSWORD,
-        database=url.rsplit("/", 1)[1],
-    )
-    try:
-        await conn.execute(statement, *args)
-    finally:
-        await conn.close()
 
 
 async def test_open311_services_requests_and_tokens() -> None:
@@ -361,7 +343,7 @@ async def test_open311_services_requests_and_tokens() -> None:
         assert case["source_kind"] == "citizen" and case["source_ref"] == smoke_id
         assert case["cell_id"] == "cell-1" and case["department"] == "environment"
         # The city resolves it: the client sees "closed".
-        await _sql(
+        await execute_sql(
             url,
             "UPDATE cases SET status = 'resolved', updated_at = now() WHERE id = $1",
             case["id"],

@@ -206,12 +206,7 @@ async def list_resources(
     items, total = await repo.list_resources(
         uow.session, kind=kind.value if kind else None, limit=page.limit, offset=page.offset
     )
-    return Page(
-        items=[ForestResourceRead.model_validate(i) for i in items],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
-    )
+    return Page.of(ForestResourceRead, items, total=total, page=page)
 
 
 @router.get("/resources/nearest", response_model=list[NearbyResource], tags=["resources"])
@@ -283,12 +278,7 @@ async def list_alarms(
         limit=page.limit,
         offset=page.offset,
     )
-    return Page(
-        items=[AlarmRead.model_validate(i) for i in items],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
-    )
+    return Page.of(AlarmRead, items, total=total, page=page)
 
 
 @router.get("/alarms/{alarm_id}", response_model=AlarmDetail, tags=["alarms"])

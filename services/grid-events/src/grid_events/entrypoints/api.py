@@ -118,12 +118,7 @@ async def list_cases(
     items, total = await repo.list_cases(
         uow.session, status=status_, category=category, limit=page.limit, offset=page.offset
     )
-    return Page(
-        items=[CaseRead.model_validate(i) for i in items],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
-    )
+    return Page.of(CaseRead, items, total=total, page=page)
 
 
 @router.get("/cases/{case_id}", response_model=CaseRead)
