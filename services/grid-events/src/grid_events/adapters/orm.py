@@ -53,7 +53,18 @@ cases = Table(
     # De-duplication: how many reports the case holds, and when the latest came.
     Column("report_count", Integer, nullable=False, server_default=text("1")),
     Column("last_reported_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    # Workflow: priority 1 (most urgent) to 4 sets the due time; who holds the case
+    # (a department, optionally one grid worker); how far up the hierarchy it has
+    # been escalated; when it was resolved and closed.
+    Column("priority", SmallInteger, nullable=False, server_default=text("3")),
+    Column("due_at", DateTime(timezone=True), nullable=True),
+    Column("assignee_worker_id", String(64), nullable=True),
+    Column("escalation_level", SmallInteger, nullable=False, server_default=text("0")),
+    Column("resolved_at", DateTime(timezone=True), nullable=True),
+    Column("closed_at", DateTime(timezone=True), nullable=True),
     Index("ix_cases_location", "location", postgresql_using="gist"),
+    Index("ix_cases_due", "due_at", postgresql_where=text("closed_at IS NULL")),
+    Index("ix_cases_opened_at", "opened_at"),
     Index("ix_cases_source", "source_kind", "source_ref"),
     Index("ix_cases_status_category", "status", "category"),
 )
