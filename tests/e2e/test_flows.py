@@ -53,7 +53,8 @@ def test_a_reported_fire_becomes_a_forestry_case_and_closes_when_extinguished(
 
         case = poll(fire_case, lambda c: c is not None)
         assert case["cell_id"] == "chashanzhuhai-ne"
-        assert case["department"] == "forestry" and case["status"] == "opened"
+        assert case["department"] == "forestry" and case["status"] == "dispatched"
+        assert case["due_at"] is not None
 
         def notices() -> list[dict[str, Any]]:
             page = api.get("/health-record/readiness-notices", params={"limit": 500})
@@ -92,6 +93,7 @@ def test_a_reported_fire_becomes_a_forestry_case_and_closes_when_extinguished(
         subjects = {(e["type"], e["subject"]) for e in recent}
         assert ("city.fire.alarm.raised.v1", alarm_id) in subjects
         assert ("city.grid.case.opened.v1", case["id"]) in subjects
+        assert ("city.grid.case.dispatched.v1", case["id"]) in subjects
         assert ("city.grid.case.closed.v1", case["id"]) in subjects
 
     # One trace id follows the report from the gateway through fire-detect into the

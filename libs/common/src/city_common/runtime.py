@@ -8,6 +8,7 @@ outbox relay and the consumer; tests call the same function with test settings.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
@@ -73,6 +74,9 @@ class Runtime:
     consumer: ConsumerRunner | None = None
     kafka_probe: KafkaPublisher | None = None
     state: dict[str, Any] = field(default_factory=dict)
+    # Set when the app shuts down: background loops wait with ``pause`` and end
+    # within a moment instead of being cancelled mid-pass.
+    stopping: asyncio.Event = field(default_factory=asyncio.Event)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     @property
@@ -80,6 +84,13 @@ class Runtime:
         if self.db is None:
             raise RuntimeError(f"{self.definition.name} has no database")
         return self.db
+
+    async def pause(self, seconds: float) -> bool:
+        """Sleep between a background loop's passes; True once the app is stopping
+        (at once, not after the full pause), when the loop should return."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.stopping.wait(), timeout=seconds)
+        return self.stopping.is_set()
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(
@@ -164,6 +175,7 @@ class Runtime:
             self._tasks.append(asyncio.create_task(task(self), name=task.__name__))
 
     async def stop(self) -> None:
+        self.stopping.set()
         if self.relay is not None:
             self.relay.stop()
         if self.consumer is not None:
@@ -206,7 +218,10 @@ def build_runtime(definition: ServiceDefinition, settings: ServiceSettings) -> R
             if subs:
                 runtime.consumer = ConsumerRunner(
                     bootstrap=settings.kafka_bootstrap,
-                    group_id=definition.name,
+                    # Namespaced like the topics: deployments (and test runs) that
+                    # share a cluster must not share a group, or each one's members
+                    # joining and leaving would rebalance the others' consumers.
+                    group_id=f"{settings.topic_prefix}{definition.name}",
                     subscriptions=subs,
                     sessions=db.sessions,
                     source=f"/city/{definition.name}",

@@ -25,3 +25,26 @@ class Settings(ServiceSettings):
     # last frame may be before its memory is started afresh.
     fire_scene_memories: int = Field(default=4096, ge=1)
     fire_scene_max_gap_s: float = Field(default=600.0, gt=0.0)
+    # Who a CAP 1.2 alert says sent it: an address without spaces, commas or '<&'.
+    fire_cap_sender: str = Field(default="fire-detect@yongchuan.city", pattern=r"^[^\s,<&]{1,128}$")
+    fire_cap_sender_name: str = "Yongchuan Forest Fire Early Warning"
+
+    # Notifications: the delivery worker, how often it looks for due deliveries and how
+    # many it sends at once; how long a receiver may take to answer.
+    fire_notify_enabled: bool = True
+    fire_notify_poll_interval_s: float = Field(default=1.0, gt=0.0, le=60.0)
+    fire_notify_batch_size: int = Field(default=100, ge=1, le=1000)
+    fire_notify_timeout_s: float = Field(default=5.0, gt=0.0, le=60.0)
+    # Retries: attempt n waits base * 2**(n-1) (at most max) after failing; after
+    # max_attempts failed attempts the delivery is given up.
+    fire_notify_max_attempts: int = Field(default=6, ge=1, le=50)
+    fire_notify_backoff_base_s: float = Field(default=5.0, gt=0.0)
+    fire_notify_backoff_max_s: float = Field(default=600.0, gt=0.0)
+    # How long a claimed delivery is held before another worker may try it (a worker
+    # that died mid-send); longer than a send can take.
+    fire_notify_lease_s: float = Field(default=60.0, gt=0.0)
+    # The link a notice carries: this base plus the alarm id.
+    fire_alarm_link_base: str = "http://127.0.0.1:8000/api/v1/fire-detect/alarms/"
+    # The HTTP SMS gateway (POST {"to", "text", "reference"}); unset: SMS deliveries fail.
+    fire_sms_gateway_url: str | None = None
+    fire_sms_gateway_token: str | None = None

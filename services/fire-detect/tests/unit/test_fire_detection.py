@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import cv2
 import numpy as np
 import pytest
 
 from fire_detect.domain.detection import (
+    DEFAULT_SETTINGS,
     POLICIES,
     Box,
     Detection,
+    DetectorSettings,
     FireCue,
     SceneMemory,
     SequenceTracker,
@@ -59,12 +63,14 @@ def with_flame(img: np.ndarray, rng: np.random.Generator, x: int, y: int, height
     return out
 
 
-def with_smoke(img: np.ndarray, x: int, y: int, height: int, lean: float) -> np.ndarray:
+def with_smoke(
+    img: np.ndarray, x: int, y: int, height: int, lean: float, opacity: float = 0.75
+) -> np.ndarray:
     """A grey plume from (x, y) up to ``height`` pixels, widening as it rises."""
     alpha = np.zeros(img.shape[:2], np.float32)
     for k in range(0, height, 3):
         r = 3 + k // 4
-        cv2.circle(alpha, (int(x + lean * k), y - k), r, 0.75, -1)
+        cv2.circle(alpha, (int(x + lean * k), y - k), r, opacity, -1)
     alpha = cv2.GaussianBlur(alpha, (0, 0), 2.5)[:, :, None]
     grey = np.array((215, 215, 212), np.float32)
     return (img * (1 - alpha) + grey * alpha).astype(np.uint8)
@@ -185,6 +191,53 @@ def test_a_rising_plume_is_smoke_and_boxes_are_in_frame_pixels() -> None:
     assert all(d.cue is not FireCue.SMOKE for d in found[0])
 
 
+def test_thin_smoke_over_green_forest_is_smoke() -> None:
+    # A veil of a fifth grey: the forest stays greenish, but brighter and paler.
+    rng = np.random.default_rng(5)
+    scene = forest()
+    frames = [noisy(scene, rng) for _ in range(3)]
+    frames += [noisy(with_smoke(scene, 150, 200, 10 + 8 * k, 0.2, 0.2), rng) for k in range(4)]
+    found = run(frames)
+    assert all(any(d.cue is FireCue.SMOKE for d in ds) for ds in found[3:]), found[3:]
+    plume = max((d for d in found[-1] if d.cue is FireCue.SMOKE), key=lambda d: d.box.area)
+    assert plume.box.overlap(Box(140, 150, 30, 55)) > 0
+    # Brighter alone (the sun coming out) is no smoke: light keeps the colours.
+    sunlit = [noisy(scene, rng) for _ in range(3)]
+    lit = scene.copy()
+    lit[150:200, 130:170] = np.clip(lit[150:200, 130:170].astype(np.float32) * 1.3, 0, 255)
+    sunlit += [noisy(lit, rng) for _ in range(3)]
+    assert all(d.cue is not FireCue.SMOKE for ds in run(sunlit) for d in ds)
+
+
+def fog_layer(img: np.ndarray, k: int, thicker: float) -> np.ndarray:
+    """A layer of fog along the slope at row 160, denser at x = 160, thickening with k."""
+    rows = np.arange(img.shape[0], dtype=np.float32)[:, None]
+    cols = np.arange(img.shape[1], dtype=np.float32)[None, :]
+    layer = np.exp(-(((rows - 160) / 14) ** 2))
+    alpha = layer * (0.07 + thicker * np.exp(-(((cols - 160) / 14) ** 2))) * (0.5 + 0.25 * k)
+    grey = np.array((218, 216, 214), np.float32)
+    return (img * (1 - alpha[:, :, None]) + grey * alpha[:, :, None]).astype(np.uint8)
+
+
+def test_a_denser_patch_in_a_layer_of_fog_is_no_smoke() -> None:
+    def smoke_seen(settings: DetectorSettings) -> int:
+        rng = np.random.default_rng(5)
+        scene = forest()
+        frames = [noisy(scene, rng) for _ in range(3)]
+        frames += [noisy(fog_layer(scene, k, 0.1), rng) for k in range(4)]
+        memory: SceneMemory | None = None
+        seen = 0
+        for frame in frames:
+            analysis = analyse_frame(frame, memory, settings)
+            memory = analysis.memory
+            seen += sum(1 for d in analysis.detections if d.cue is FireCue.SMOKE)
+        return seen
+
+    # The patch greys like a puff of smoke, but the slope beside it greys as well.
+    assert smoke_seen(DEFAULT_SETTINGS) == 0
+    assert smoke_seen(replace(DEFAULT_SETTINGS, smoke_max_band_context=100.0)) >= 3
+
+
 def test_no_smoke_is_seen_in_the_dark() -> None:
     rng = np.random.default_rng(6)
     night = forest(brightness=0.1)
@@ -290,6 +343,45 @@ def test_fog_that_lies_flat_or_stops_moving_is_no_smoke() -> None:
     assert all(not a for a in alerts)
 
 
+def test_a_wisp_that_neither_swells_nor_climbs_well_is_no_smoke() -> None:
+    # Same size, its top a pixel higher each second: fog drifting over the forest.
+    wisp = [
+        [Detection(FireCue.SMOKE, Box(150, 180 - i, 20, 20), 0.7, 0.3, 400, 180.0)]
+        for i in range(10)
+    ]
+    _, alerts = feed(wisp)
+    assert all(not a for a in alerts)
+    # The same, swelling from where it stands: a young plume.
+    swelling = [
+        [Detection(FireCue.SMOKE, Box(150, 180 - 3 * i, 20, 20 + 3 * i), 0.7, 0.3, 400, 180.0)]
+        for i in range(10)
+    ]
+    _, alerts = feed(swelling)
+    assert [a.kind for batch in alerts for a in batch] == ["smoke"]
+
+
+def spreading(i: int, confidence: float) -> Detection:
+    """Frame i of a grey region that widens fast and creeps up, from a fixed bottom."""
+    box = Box(150 - i, 180 - i, 20 + 2 * i, 20 + i)
+    return Detection(FireCue.SMOKE, box, confidence, 0.3, box.area, 180.0)
+
+
+def test_a_faint_plume_alarms_when_it_clearly_climbs_and_swells() -> None:
+    faint = 0.4
+    assert faint < POLICIES[3].smoke_confidence
+    climbing = [
+        [Detection(FireCue.SMOKE, Box(150, 180 - 6 * i, 20, 20 + 6 * i), faint, 0.3, 400, 180.0)]
+        for i in range(8)
+    ]
+    _, alerts = feed(climbing)
+    assert [a.kind for batch in alerts for a in batch] == ["smoke"]
+    # Widening but hardly climbing: smoke when seen strongly, not when this faint.
+    _, alerts = feed([[spreading(i, 0.7)] for i in range(10)])
+    assert [a.kind for batch in alerts for a in batch] == ["smoke"]
+    _, alerts = feed([[spreading(i, faint)] for i in range(10)])
+    assert all(not a for a in alerts)
+
+
 def test_flame_under_smoke_is_one_alarm_of_both() -> None:
     sizes = [10, 14, 11, 15, 12, 16, 13, 17]
     frames = [[flame(150, sizes[i]), smoke(148, 100 - (20 + 6 * i), 20 + 6 * i)] for i in range(8)]
@@ -307,7 +399,10 @@ def test_the_danger_level_moves_the_bar() -> None:
     _, low = feed(frames, level=1)
     assert any(extreme) and not any(low)
     assert POLICIES[1].hits > POLICIES[5].hits
-    assert POLICIES[1].flame_confidence > POLICIES[5].flame_confidence
+    assert POLICIES[1].flame_flicker > POLICIES[3].flame_flicker > POLICIES[5].flame_flicker
+    assert POLICIES[1].smoke_rise > POLICIES[5].smoke_rise
+    # How fire-like a frame looks does not depend on the weather: the same bar.
+    assert POLICIES[1].flame_confidence == POLICIES[5].flame_confidence
     with pytest.raises(ValueError, match="1-5"):
         policy_for(6)
 

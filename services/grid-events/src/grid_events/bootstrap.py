@@ -9,7 +9,17 @@ from city_common.runtime import create_app as platform_app
 from city_common.settings import ServiceSettings
 from grid_events.adapters.crypto import PiiCipher
 from grid_events.config import Settings
-from grid_events.entrypoints import api, base_data_api, events, open311_api
+from grid_events.entrypoints import (
+    api,
+    areas_api,
+    base_data_api,
+    disputes_api,
+    events,
+    open311_api,
+    views_api,
+    workflow_api,
+)
+from grid_events.service_layer.escalation import escalation_job
 
 DEFINITION = ServiceDefinition(
     name="grid-events",
@@ -18,11 +28,23 @@ DEFINITION = ServiceDefinition(
     description=(
         "Grid governance and the city incident hub: administrative areas and grid cells, "
         "the base data of residents, housing and organisations, cases from grid workers, "
-        "citizens and the other city systems, dispatch."
+        "citizens and the other city systems, dispatch, disputes, and the command "
+        "centre's map and statistics."
     ),
-    routers=(api.router, base_data_api.router, open311_api.router, open311_api.keys_router),
+    routers=(
+        api.router,
+        base_data_api.router,
+        open311_api.router,
+        open311_api.keys_router,
+        areas_api.router,
+        disputes_api.router,
+        views_api.router,
+        workflow_api.router,
+    ),
     subscriptions=events.subscriptions,
     produces=("grid.cases",),
+    # Escalation of overdue cases, for the app's lifetime (see service_layer/escalation).
+    lifespan_hooks=(escalation_job,),
 )
 
 

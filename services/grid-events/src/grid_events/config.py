@@ -9,6 +9,7 @@ from pydantic_settings import SettingsConfigDict
 
 from city_common.settings import ServiceSettings
 from grid_events.domain.model import DedupRule
+from grid_events.domain.workflow import DueTimes, WorkflowPolicy
 
 # Development keys, public in this repository: they protect nothing. The settings
 # refuse them when CITY_ENVIRONMENT=prod; production takes its own from a secret
@@ -61,6 +62,21 @@ class Settings(ServiceSettings):
     dedup_radius_m: float = Field(default=200.0, ge=0.0, le=10_000.0)
     dedup_window_min: float = Field(default=60.0, ge=0.0, le=7 * 24 * 60)
 
+    # Workflow: how long the holder of a case has, by priority (1 most urgent), before
+    # it escalates one level up the hierarchy; how often the escalation job looks.
+    due_p1_hours: float = Field(default=2.0, gt=0.0, le=365 * 24)
+    due_p2_hours: float = Field(default=24.0, gt=0.0, le=365 * 24)
+    due_p3_hours: float = Field(default=72.0, gt=0.0, le=365 * 24)
+    due_p4_hours: float = Field(default=7 * 24.0, gt=0.0, le=365 * 24)
+    escalation_enabled: bool = True
+    escalation_interval_s: float = Field(default=30.0, gt=0.0, le=3600.0)
+    escalation_batch_size: int = Field(default=100, ge=1, le=10_000)
+    # Sources whose cases are dispatched by the rules as they arrive; a person's
+    # report waits for the command centre to dispatch it (or reject it).
+    auto_dispatch_sources: frozenset[str] = frozenset(
+        {"fire_alarm", "camera", "exceedance", "traffic_incident"}
+    )
+
     @model_validator(mode="after")
     def _pii_keys(self) -> "Settings":
         hmac_key = decode_key(self.pii_hmac_key, "pii_hmac_key")
@@ -94,6 +110,19 @@ class Settings(ServiceSettings):
     @property
     def dedup_rule(self) -> DedupRule:
         return DedupRule(self.dedup_radius_m, timedelta(minutes=self.dedup_window_min))
+
+    @property
+    def due_times(self) -> DueTimes:
+        return DueTimes(
+            timedelta(hours=self.due_p1_hours),
+            timedelta(hours=self.due_p2_hours),
+            timedelta(hours=self.due_p3_hours),
+            timedelta(hours=self.due_p4_hours),
+        )
+
+    @property
+    def workflow_policy(self) -> WorkflowPolicy:
+        return WorkflowPolicy(self.due_times, self.auto_dispatch_sources)
 
     @property
     def active_key_id(self) -> str:

@@ -209,7 +209,7 @@ async def test_reports_near_in_space_and_time_become_one_case() -> None:
             assert reports[0]["closed_at"] and not reports[1]["closed_at"]
             assert (await client.get(f"/cases/{fire['id']}", headers=operator)).json()[
                 "status"
-            ] == "opened"
+            ] == "dispatched"
             await extinguish("fa-b", ALARM_B)
             for _ in range(150):
                 got = (await client.get(f"/cases/{fire['id']}", headers=operator)).json()
@@ -222,8 +222,14 @@ async def test_reports_near_in_space_and_time_become_one_case() -> None:
         finally:
             await publisher.stop()
 
-        changes = keyed(await read_topic(prefix + "grid.cases", expected=9))
+        # 8 cases opened; the fire and the two camera faults (automatic sources) were
+        # dispatched on intake; the fire closed.
+        changes = keyed(await read_topic(prefix + "grid.cases", expected=12))
         about_fire = [h["ce_type"].decode() for k, h, _ in changes if k == fire["id"]]
-        assert about_fire == ["city.grid.case.opened.v1", "city.grid.case.closed.v1"]
+        assert about_fire == [
+            "city.grid.case.opened.v1",
+            "city.grid.case.dispatched.v1",
+            "city.grid.case.closed.v1",
+        ]
         opened_ids = {k for k, h, _ in changes if h["ce_type"] == b"city.grid.case.opened.v1"}
         assert first["id"] in opened_ids and len(opened_ids) == 8

@@ -80,6 +80,9 @@ async def test_cells_cases_and_fire_alarm_intake() -> None:
         case = made.json()
         assert case["cell_id"] == "cell-1" and case["department"] == "police"
         assert case["source_ref"] == "worker-7"
+        # A person's report waits for the command centre; the rules already name the
+        # department it would go to.
+        assert case["status"] == "reported" and case["due_at"] is None
 
         # A fire alarm on the bus becomes a forestry case in the right cell ...
         alarm = s.FireAlarmRaised(
@@ -106,6 +109,10 @@ async def test_cells_cases_and_fire_alarm_intake() -> None:
                 await asyncio.sleep(0.2)
             assert fire_case is not None
             assert fire_case["cell_id"] == "cell-1" and fire_case["department"] == "forestry"
+            # An automatic source's case is dispatched at once, with the due time of
+            # its priority (forest fires: P1, 2 h by default).
+            assert fire_case["status"] == "dispatched" and fire_case["priority"] == 1
+            assert fire_case["due_at"] is not None
 
             # ... and closes when the alarm is extinguished.
             done = s.FireAlarmStatusChanged(
@@ -123,6 +130,18 @@ async def test_cells_cases_and_fire_alarm_intake() -> None:
                     break
                 await asyncio.sleep(0.2)
             assert got["status"] == "closed"
+            # The source closed its case through the lifecycle, signing each step.
+            timeline = (
+                await client.get(f"/cases/{fire_case['id']}/timeline", headers=worker)
+            ).json()
+            assert [
+                (t["action"], t["from_status"], t["to_status"], t["actor"]) for t in timeline
+            ] == [
+                ("report", None, "reported", "system:fire_alarm"),
+                ("dispatch", "reported", "dispatched", "system:fire_alarm"),
+                ("close", "dispatched", "closed", "system:fire_alarm"),
+            ]
+            assert got["closed_at"] and got["resolved_at"]
         finally:
             await publisher.stop()
 
@@ -131,10 +150,11 @@ async def test_cells_cases_and_fire_alarm_intake() -> None:
         assert (await client.get("/cases/nope", headers=worker)).status_code == 404
         assert (await client.get("/cases", headers=bearer(settings, "citizen"))).status_code == 403
 
-    cases = await read_topic(prefix + "grid.cases", expected=3)
+    cases = await read_topic(prefix + "grid.cases", expected=4)
     types = sorted(h["ce_type"].decode() for _, h, _ in cases)
     assert types == [
         "city.grid.case.closed.v1",
+        "city.grid.case.dispatched.v1",
         "city.grid.case.opened.v1",
         "city.grid.case.opened.v1",
     ]

@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from city_common.runtime import ServiceDefinition
 from city_common.runtime import create_app as platform_app
 from video_ingest.config import Settings
-from video_ingest.entrypoints import api, events
+from video_ingest.entrypoints import api, background, events
 
 DEFINITION = ServiceDefinition(
     name="video-ingest",
@@ -15,13 +15,19 @@ DEFINITION = ServiceDefinition(
     title="Yongchuan video-ingest",
     description=(
         "The registry of forest, traffic and public-safety cameras; intake of their frames, "
-        "passed on to fire detection; each camera's latest snapshot and its active fire alarms."
+        "pushed or polled from their snapshot URLs through their preset poses, passed on to "
+        "fire detection; each camera's latest snapshot, health and active fire alarms."
     ),
     routers=(api.router,),
     subscriptions=events.subscriptions,
     produces=(events.FRAMES_TOPIC, "camera.status"),
-    background=(events.fit_frame_topic,),
+    background=(
+        events.fit_frame_topic,
+        background.cruise_cameras,
+        background.watch_camera_health,
+    ),
     readiness=(events.frame_topic_fits,),
+    lifespan_hooks=(background.cruise_resources,),
 )
 
 

@@ -3,6 +3,7 @@ from pydantic_settings import SettingsConfigDict
 
 from city_common.runtime import Runtime
 from city_common.settings import ServiceSettings
+from video_ingest.domain.health import HealthPolicy
 
 _MIB = 1024 * 1024
 
@@ -23,11 +24,37 @@ class Settings(ServiceSettings):
     # topics are declared elsewhere (a Strimzi KafkaTopic), which must then allow it.
     manage_frame_topic: bool = True
 
+    # Snapshot cruise: cameras with a snapshot URL are polled here, one preset pose per
+    # poll. Off in a deployment where another process polls them (or in tests that
+    # drive one step at a time).
+    cruise_enabled: bool = True
+    # Seconds between two polls of one camera (one pose each); a camera may override it.
+    cruise_interval_s: float = Field(default=10.0, gt=0.0, le=86_400.0)
+    # Polls in flight at once in this process; the rest wait for a free slot.
+    cruise_concurrency: int = Field(default=16, ge=1, le=1000)
+    # The longest one poll may take, connection to last byte.
+    cruise_timeout_s: float = Field(default=5.0, gt=0.0, le=120.0)
+    # How often the cruise looks for cameras that are due.
+    cruise_tick_s: float = Field(default=0.5, gt=0.0, le=60.0)
+
+    # Camera health: a camera that delivers no frame for this many of its expected
+    # intervals goes offline (one event); its next frame brings it back (one event).
+    offline_after_intervals: float = Field(default=3.0, ge=1.0, le=1000.0)
+    health_sweep_enabled: bool = True
+    health_sweep_interval_s: float = Field(default=5.0, gt=0.0, le=3600.0)
+
     @model_validator(mode="after")
     def _body_fits_a_frame(self) -> "Settings":
         if self.max_body_bytes < self.max_frame_bytes:
             raise ValueError("max_body_bytes must be at least max_frame_bytes")
         return self
+
+
+def health_policy(settings: Settings) -> HealthPolicy:
+    return HealthPolicy(
+        offline_after_intervals=settings.offline_after_intervals,
+        cruise_interval_s=settings.cruise_interval_s,
+    )
 
 
 def settings_of(runtime: Runtime) -> Settings:

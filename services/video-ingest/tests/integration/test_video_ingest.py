@@ -49,7 +49,11 @@ class Service:
 async def service() -> AsyncIterator[Service]:
     url = await migrated_database("video_ingest", f"test_video_{uuid.uuid4().hex[:8]}")
     prefix = unique("vi") + "."
-    settings = settings_for_test(Settings, url, topic_prefix=prefix)
+    # The cruise and the health sweep have tests of their own that drive them step by
+    # step; here they would poll the example URLs and take cameras offline meanwhile.
+    settings = settings_for_test(
+        Settings, url, topic_prefix=prefix, cruise_enabled=False, health_sweep_enabled=False
+    )
     async with running_app(create_app(settings)) as client:
 
         async def ready() -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from geoalchemy2 import Geography, Geometry
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     Column,
     Date,
@@ -12,13 +13,17 @@ from sqlalchemy import (
     Float,
     ForeignKey,
     Index,
+    Integer,
+    LargeBinary,
     MetaData,
     SmallInteger,
     String,
     Table,
+    UniqueConstraint,
     func,
+    text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
 metadata = MetaData()
 
@@ -32,7 +37,15 @@ forest_resources = Table(
     Column("name", String(128), nullable=False),
     Column("location", Geography("POINT", srid=4326, spatial_index=False), nullable=False),
     Column("registered_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    # From a GeoJSON import: what kind of hazard (village, fuel_depot, power_line...), the
+    # feature's other properties as given, and its full shape (a road's line, a
+    # compartment's polygon); ``location`` then holds a point on that shape.
+    Column("subtype", String(32), nullable=True),
+    Column("properties", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    Column("shape", Geography("GEOMETRY", srid=4326, spatial_index=False), nullable=True),
+    Column("updated_at", DateTime(timezone=True), nullable=True),
     Index("ix_forest_resources_location", "location", postgresql_using="gist"),
+    Index("ix_forest_resources_shape", "shape", postgresql_using="gist"),
     Index("ix_forest_resources_kind", "kind"),
 )
 
@@ -60,10 +73,16 @@ fire_alarms = Table(
     # Where in the frame, in the frame's pixels: {"x", "y", "w", "h", "width", "height"}.
     Column("evidence", JSONB, nullable=True),
     Column("crossed_by_camera_id", String(64), nullable=True),
+    # Set when raised (and again when a second camera moves it): the nearest forest
+    # resources of each kind and the response plan drawn from them (domain/response.py).
+    Column("resources", JSONB, nullable=True),
+    Column("plan", JSONB, nullable=True),
     CheckConstraint("danger_level BETWEEN 1 AND 5", name="ck_fire_alarms_danger_level"),
     CheckConstraint("confidence >= 0 AND confidence <= 1", name="ck_fire_alarms_confidence"),
     Index("ix_fire_alarms_location", "location", postgresql_using="gist"),
     Index("ix_fire_alarms_status_raised", "status", "raised_at"),
+    # The alarm list filtered by time alone, and the KPIs of a period.
+    Index("ix_fire_alarms_raised", "raised_at"),
 )
 
 # Every status an alarm took, who moved it there and why: the alarm's timeline.
@@ -82,6 +101,21 @@ alarm_transitions = Table(
     Column("actor", String(128), nullable=False),
     Column("note", String(2000), nullable=True),
     Index("ix_alarm_transitions_alarm", "alarm_id", "id"),
+)
+
+# The image of the frame that raised a camera's alarm, as the camera sent it.
+alarm_frames = Table(
+    "alarm_frames",
+    metadata,
+    Column(
+        "alarm_id",
+        String(64),
+        ForeignKey("fire_alarms.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("content_type", String(32), nullable=False),
+    Column("image", LargeBinary, nullable=False),
+    Column("captured_at", DateTime(timezone=True), nullable=False),
 )
 
 # What the frame stream has shown of each camera; detection builds on it.
@@ -138,4 +172,78 @@ fire_weather_days = Table(
     Column("danger_level", SmallInteger, nullable=False),
     Column("recorded_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     CheckConstraint("danger_level BETWEEN 1 AND 5", name="ck_fire_weather_days_danger_level"),
+)
+
+# Who hears of which alarms: a person in a role, the area they answer for, and the
+# channel and target that reach them (notifications, domain/notify.py).
+notification_subscriptions = Table(
+    "notification_subscriptions",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("person", String(128), nullable=False),
+    Column("role", String(32), nullable=False),
+    Column("area", Geometry("POLYGON", srid=4326, spatial_index=False), nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("target", String(2048), nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("min_danger_level", SmallInteger, nullable=True),
+    Column("alarm_statuses", ARRAY(String(16)), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    CheckConstraint("channel IN ('webhook', 'sms')", name="ck_notification_subscriptions_channel"),
+    CheckConstraint(
+        "min_danger_level BETWEEN 1 AND 5", name="ck_notification_subscriptions_min_danger"
+    ),
+    CheckConstraint(
+        "cardinality(alarm_statuses) > 0", name="ck_notification_subscriptions_statuses"
+    ),
+    Index("ix_notification_subscriptions_area", "area", postgresql_using="gist"),
+    Index("ix_notification_subscriptions_role", "role"),
+)
+
+# One message to one subscriber about one step of one alarm, written in the same
+# transaction as that step, and worked by the delivery worker until sent or given up.
+notification_deliveries = Table(
+    "notification_deliveries",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column(
+        "alarm_id",
+        String(64),
+        ForeignKey("fire_alarms.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    # Kept (set to null) when the subscription is deleted: the record of what was sent stays.
+    Column(
+        "subscription_id",
+        String(64),
+        ForeignKey("notification_subscriptions.id", ondelete="SET NULL"),
+        nullable=True,
+    ),
+    Column("alarm_status", String(16), nullable=False),
+    # Channel and target as they were when the delivery was made.
+    Column("channel", String(16), nullable=False),
+    Column("target", String(2048), nullable=False),
+    # What is said: the alarm as it was at this step (domain/notify.py AlarmNotice).
+    Column("message", JSONB, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", DateTime(timezone=True), nullable=True),
+    Column("last_error", String(500), nullable=True),
+    Column("sent_at", DateTime(timezone=True), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint(
+        "alarm_id",
+        "subscription_id",
+        "alarm_status",
+        name="uq_notification_deliveries_alarm_subscription_status",
+    ),
+    CheckConstraint(
+        "status IN ('pending', 'sent', 'failed', 'gave_up')",
+        name="ck_notification_deliveries_status",
+    ),
+    # The worker's claim: open deliveries whose next attempt is due.
+    Index("ix_notification_deliveries_due", "status", "next_attempt_at"),
+    Index("ix_notification_deliveries_subscription", "subscription_id"),
 )

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import case, func, select, tuple_, update
+from sqlalchemy import ColumnElement, case, func, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,6 +28,8 @@ _RESOURCE_COLUMNS = (
     forest_resources.c.kind,
     forest_resources.c.name,
     forest_resources.c.registered_at,
+    forest_resources.c.subtype,
+    forest_resources.c.properties,
     func.ST_AsGeoJSON(forest_resources.c.location).label("location"),
 )
 
@@ -45,6 +47,8 @@ _ALARM_COLUMNS = (
     fire_alarms.c.bearing_deg,
     fire_alarms.c.evidence,
     fire_alarms.c.crossed_by_camera_id,
+    fire_alarms.c.resources,
+    fire_alarms.c.plan,
     func.ST_AsGeoJSON(fire_alarms.c.location).label("location"),
     func.ST_AsGeoJSON(fire_alarms.c.area).label("area"),
 )
@@ -187,9 +191,14 @@ async def timeline(session: AsyncSession, alarm_id: str) -> list[dict[str, Any]]
 
 
 async def list_alarms(
-    session: AsyncSession, *, status: str | None, limit: int, offset: int
+    session: AsyncSession,
+    *,
+    status: str | None,
+    limit: int,
+    offset: int,
+    where: Sequence[ColumnElement[bool]] = (),
 ) -> tuple[list[dict[str, Any]], int]:
-    conditions = []
+    conditions = list(where)
     if status is not None:
         conditions.append(fire_alarms.c.status == status)
     total = await session.scalar(select(func.count()).select_from(fire_alarms).where(*conditions))

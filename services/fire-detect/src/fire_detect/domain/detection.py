@@ -15,13 +15,16 @@ Why classical cues and not a learned model, and what that costs, is in
   same twice, a red car, a lamp or a sunset does.
 * **Smoke** pixels have *changed* against a slowly learnt background of the same
   pose, are grey or much greyer than the scene was there, are not a shadow (a
-  shadow darkens and keeps its colour) and add no sharp edges. Regions that cover
-  much of the frame, or a fogged-in or dark scene, are not judged.
+  shadow darkens and keeps its colour; thin smoke over green forest leaves it
+  brighter *and* paler) and add no sharp edges. Regions that cover much of the
+  frame, regions beside which the slope greyed as well (a layer of fog or low
+  cloud), and a fogged-in or dark scene are not judged.
 * A :class:`SequenceTracker` follows regions of one camera and pose over frames and
   raises an alarm only when a region persists (N of the last M frames) *and* behaves
-  like fire: a flame flickers and pulses or grows in place; smoke keeps moving and
-  rises from a fixed base. Vehicles and headlights move their base and are not
-  fire. N, M and the thresholds follow the fire-danger level.
+  like fire: a flame flickers and pulses or grows in place; smoke keeps moving, rises
+  from a fixed base and swells as its source feeds it. Vehicles and headlights move
+  their base, a wisp of fog keeps its size: neither is fire. N, M and the behaviour
+  thresholds follow the fire-danger level.
 
 Frames are BGR ``uint8`` arrays (OpenCV's order). Boxes are ``(x, y, w, h)`` in the
 pixels of the frame given.
@@ -148,6 +151,8 @@ class DetectorSettings:
     smoke_max_saturation: int = 64
     smoke_relative_saturation: float = 0.6
     smoke_min_change: float = 7.0
+    # ... or brighter by that much and at most this share of the scene's saturation.
+    smoke_veil_saturation: float = 0.85
     # Smoke veils texture: its edge energy stays below this multiple of the scene's.
     smoke_edge_gain: float = 2.0
     smoke_min_area: int = 10
@@ -158,6 +163,10 @@ class DetectorSettings:
     # Regions wider than this share of the frame are fog or cloud, not a plume.
     smoke_max_width_share: float = 0.45
     smoke_max_area_share: float = 0.12
+    # A plume greys the scene where it stands; fog the whole slope at its height. A
+    # region beside which the scene greyed by more than this share of its own change
+    # is fog or low cloud.
+    smoke_max_band_context: float = 0.35
     # How fast the background of a pose learns the scene (per frame), and how much
     # slower where smoke or flame is seen, so a growing plume is not learnt away.
     background_rate: float = 0.08
@@ -381,6 +390,25 @@ def _flame_detections(
     return found, mask
 
 
+def _band_context(greying: F32Array, box: Box, inside: npt.NDArray[np.bool_]) -> float:
+    """How much the scene beside a region, at the same height, greyed as the region
+    did: near 0 for a plume rising alone from its source, near 1 or more for a bank
+    of fog or a layer of low cloud, which spreads along the slope and the horizon."""
+    own = float(greying[box.y : box.bottom, box.x : box.x + box.w][inside].mean())
+    if own <= 0.0:
+        return 1.0
+    width = greying.shape[1]
+    gap = max(2, box.w // 2)
+    reach = max(6, 2 * box.w)
+    rows = greying[box.y : box.bottom]
+    left = rows[:, max(0, box.x - gap - reach) : max(0, box.x - gap)]
+    right = rows[:, min(width, box.x + box.w + gap) : min(width, box.x + box.w + gap + reach)]
+    beside = [float(side.mean()) for side in (left, right) if side.size]
+    if not beside:
+        return 0.0
+    return max(beside) / own
+
+
 def _smoke_detections(
     work: U8Array,
     luma_half: U8Array,
@@ -401,8 +429,15 @@ def _smoke_detections(
     # Grey, or much greyer than the scene was there: thin smoke over dark forest
     # takes on some of the green beneath it.
     saturation_f = saturation_half.astype(np.float32)
-    greyish = (saturation_f <= settings.smoke_max_saturation) | (
-        saturation_f <= settings.smoke_relative_saturation * memory.background_saturation
+    greyish = (
+        (saturation_f <= settings.smoke_max_saturation)
+        | (saturation_f <= settings.smoke_relative_saturation * memory.background_saturation)
+        # Thin smoke over green forest: brighter *and* paler than the scene was, as a
+        # veil of light grey mixed into it makes it (light alone keeps the saturation).
+        | (
+            (saturation_f <= settings.smoke_veil_saturation * memory.background_saturation)
+            & (delta >= settings.smoke_min_change)
+        )
     )
     # A shadow darkens and keeps its colour; smoke brightens the forest, or greys the sky.
     not_shadow = (delta > 0.0) | (desaturated >= settings.smoke_min_change)
@@ -410,9 +445,14 @@ def _smoke_detections(
     if not mask.any():
         return [], mask
     mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
-    mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8))
+    # Close gaps of a few pixels: the puffs of one plume, seen through a thin veil,
+    # break into fragments that would each be followed (and judged) on their own.
+    mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((7, 7), np.uint8))
     h, w = mask.shape
     scene = _scene_change(luma_half, memory.last_luma_half)
+    # How much each pixel went towards a light grey (brighter, less saturated): what
+    # both smoke and fog do to the forest behind them.
+    greying = np.clip(delta, 0.0, None) + np.clip(desaturated, 0.0, None)
     found: list[Detection] = []
     for box, region in _components(mask, settings.smoke_min_area):
         if box.w > settings.smoke_max_width_share * w:
@@ -427,6 +467,9 @@ def _smoke_detections(
         inside = region > 0
         sl = (slice(box.y, box.bottom), slice(box.x, box.x + box.w))
         strength = float(np.abs(delta[sl][inside]).mean())
+        # Fog and low cloud grey the whole slope at the height of the region.
+        if _band_context(greying, box, inside) > settings.smoke_max_band_context:
+            continue
         veil = float(
             (memory.background_edges[sl][inside] - edges_half[sl][inside]).clip(0.0).mean()
         )
@@ -554,8 +597,15 @@ class AlarmPolicy:
     * flame: mean confidence >= ``flame_confidence``, and it is alive: it flickers
       (median motion >= ``flame_flicker``) while its area pulses (mean change from
       frame to frame >= ``flame_pulse``) or grows (by ``flame_growth``);
-    * smoke: mean confidence >= ``smoke_confidence``, it keeps moving (median motion
-      >= ``smoke_motion``) and its top rises by ``smoke_rise`` of its height.
+    * smoke: it stands (height >= ``smoke_min_aspect`` of its width), its bottom stays
+      at its source, it keeps moving (median motion >= ``smoke_motion``), its top
+      rises by ``smoke_rise`` of its height and it swells by ``smoke_growth`` (or
+      rises twice as much); mean confidence >= ``smoke_confidence``, less
+      ``smoke_plume_relief`` when it climbs and swells twice as much as asked from a
+      base that stays put.
+
+    The danger level moves persistence and behaviour, not the confidence bars: how
+    fire-like a frame looks does not depend on the weather.
     """
 
     hits: int
@@ -567,6 +617,12 @@ class AlarmPolicy:
     smoke_confidence: float
     smoke_motion: float
     smoke_rise: float
+    # A plume is fed from its source: it grows (area, late against early sightings)
+    # by this share, or its top rises by twice ``smoke_rise``. A wisp of fog drifting
+    # over the forest keeps its size and hardly climbs.
+    smoke_growth: float = 0.2
+    # How much less mean confidence a track needs that clearly behaves as a plume.
+    smoke_plume_relief: float = 0.1
     max_drift: float = 0.45
     # The share of a flame's sightings that must flicker.
     flicker_share: float = 0.5
@@ -578,17 +634,20 @@ class AlarmPolicy:
     smoke_max_base_shift: float = 0.5
 
     def scaled(self, factor: float, *, hits: int, window: int) -> AlarmPolicy:
-        """The same policy with every evidence threshold multiplied by ``factor``."""
+        """The same policy with every behaviour threshold (flicker, pulse, growth,
+        motion, rise) multiplied by ``factor``; the confidence bars stay."""
         return AlarmPolicy(
             hits=hits,
             window=window,
-            flame_confidence=min(0.95, self.flame_confidence * factor),
+            flame_confidence=self.flame_confidence,
             flame_flicker=self.flame_flicker * factor,
             flame_pulse=self.flame_pulse * factor,
             flame_growth=self.flame_growth * factor,
-            smoke_confidence=min(0.95, self.smoke_confidence * factor),
+            smoke_confidence=self.smoke_confidence,
             smoke_motion=self.smoke_motion * factor,
             smoke_rise=self.smoke_rise * factor,
+            smoke_growth=self.smoke_growth * factor,
+            smoke_plume_relief=self.smoke_plume_relief,
             max_drift=self.max_drift,
             flicker_share=self.flicker_share,
             smoke_max_drift=self.smoke_max_drift,
@@ -599,7 +658,9 @@ class AlarmPolicy:
 
 # Level 3 (high) is the reference; drier, windier weather (4, 5) lowers the bar and
 # the persistence asked for, so that a fire is reported sooner; wet weather (1, 2)
-# raises it, since a fire is then unlikely and an alarm more likely false.
+# raises it, since a fire is then unlikely and an alarm more likely false. The bar
+# is behaviour (flicker, pulse, growth, motion, rise) and persistence: a small or far
+# flame looks no less fire-like per frame when the forest is wet.
 BASE_POLICY = AlarmPolicy(
     hits=4,
     window=6,
@@ -798,15 +859,31 @@ def _behaves_like_fire(track: Track, policy: AlarmPolicy) -> bool:
         )
         changing = _pulse(seen) >= policy.flame_pulse or _growth(seen) >= policy.flame_growth
         return flickering and changing
-    if confidence < policy.smoke_confidence or _drift(seen) > policy.smoke_max_drift:
+    if _drift(seen) > policy.smoke_max_drift:
         return False
     if median(s.box.h / s.box.w for s in seen[-3:]) < policy.smoke_min_aspect:
         return False
-    if _base_shift(seen) > policy.smoke_max_base_shift:
+    base_shift = _base_shift(seen)
+    if base_shift > policy.smoke_max_base_shift:
         return False
     # Smoke keeps moving; a change that has come to rest is something else.
     recent = median(s.motion for s in seen[-3:])
-    return min(motion, recent) >= policy.smoke_motion and _rise(seen) >= policy.smoke_rise
+    if min(motion, recent) < policy.smoke_motion:
+        return False
+    rise, growth = _rise(seen), _growth(seen)
+    if rise < policy.smoke_rise or (
+        growth < policy.smoke_growth and rise < 2.0 * policy.smoke_rise
+    ):
+        return False
+    # Thin smoke is a faint change in every frame, but over the frames it is
+    # unmistakable: it climbs and swells from a base that stays put. Such a track
+    # needs less confidence frame by frame.
+    plume = (
+        rise >= 2.0 * policy.smoke_rise
+        and growth >= 2.0 * policy.smoke_growth
+        and base_shift <= 0.5 * policy.smoke_max_base_shift
+    )
+    return confidence >= policy.smoke_confidence - (policy.smoke_plume_relief if plume else 0.0)
 
 
 class SequenceTracker:

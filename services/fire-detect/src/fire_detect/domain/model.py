@@ -35,6 +35,8 @@ class ForestResourceKind(StrEnum):
     HAZARD = "hazard"
     RANGER_STATION = "ranger_station"
     VILLAGE = "village"
+    # A management unit of the forest: a polygon, the one that contains a fire names it.
+    FOREST_COMPARTMENT = "forest_compartment"
 
 
 class InvalidTransition(Exception):

@@ -14,12 +14,19 @@ from city_common.geo import GeoPoint, GeoPolygon, QueryLatitude, QueryLongitude
 from city_common.runtime import RuntimeDep, UowDep
 from city_common.web.pagination import Page, PageDep
 from fire_detect.adapters import repository as repo
+from fire_detect.adapters.resources import AlarmFilter
 from fire_detect.config import Settings
 from fire_detect.domain.danger import NoonWeather
 from fire_detect.domain.model import (
     REPORTED_CONFIDENCE,
     REPORTED_UNCERTAINTY_M,
     ForestResourceKind,
+)
+from fire_detect.entrypoints.response_schemas import (
+    AlarmKpis,
+    AlarmSurroundings,
+    ResponsePlanRead,
+    alarm_filter,
 )
 from fire_detect.service_layer import handlers
 
@@ -53,8 +60,12 @@ class ForestResourceRead(BaseModel):
     id: str
     kind: ForestResourceKind
     name: str
-    location: GeoPoint
+    location: GeoPoint = Field(description="The resource, or a point on its line or area")
     registered_at: datetime
+    subtype: str | None = Field(default=None, description="A hazard's kind: village, fuel_depot...")
+    properties: dict[str, Any] = Field(
+        default_factory=dict, description="The other properties of an imported feature"
+    )
 
 
 class NearbyResource(ForestResourceRead):
@@ -128,6 +139,15 @@ class AlarmRead(BaseModel):
 
 class AlarmDetail(AlarmRead):
     timeline: list[AlarmStep]
+    resources: AlarmSurroundings | None = Field(
+        default=None, description="Nearest resource of each kind, and the compartment"
+    )
+    plan: ResponsePlanRead | None = Field(default=None, description="The response plan")
+    kpis: AlarmKpis | None = None
+    links: dict[str, str] = Field(
+        default_factory=dict,
+        description="Related resources of this service: 'evidence' (the frame), 'cap'",
+    )
 
 
 class CameraViewPut(BaseModel):
@@ -269,14 +289,17 @@ async def list_alarms(
     uow: UowDep,
     page: PageDep,
     _: Reader,
+    filters: Annotated[AlarmFilter, Depends(alarm_filter)],
     status_: Annotated[FireAlarmStatus | None, Query(alias="status")] = None,
 ) -> Page[AlarmRead]:
-    """Alarms, newest first."""
+    """Alarms, newest first; by status, time raised, camera, danger level, and area
+    (``bbox`` and/or a GeoJSON Polygon in ``within``)."""
     items, total = await repo.list_alarms(
         uow.session,
         status=status_.value if status_ else None,
         limit=page.limit,
         offset=page.offset,
+        where=filters.conditions(),
     )
     return Page.of(AlarmRead, items, total=total, page=page)
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from city_common.events import schemas as s
@@ -48,6 +48,9 @@ class AnalysedFrame:
     image_width: int
     image_height: int
     detections: tuple[Detection, ...]
+    # The frame as the camera sent it: kept as the evidence of an alarm it raises.
+    image: bytes = field(default=b"", repr=False)
+    content_type: str = ""
 
 
 class FrameDetector:
@@ -103,6 +106,8 @@ class FrameDetector:
                         )
                         for d in analysis.detections
                     ),
+                    image=delivery.event.data,
+                    content_type=delivery.event.datacontenttype,
                 )
             )
         return out

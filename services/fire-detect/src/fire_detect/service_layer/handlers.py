@@ -39,6 +39,8 @@ from fire_detect.domain.model import (
     tally,
     transition,
 )
+from fire_detect.domain.sequence_times import SequenceClock
+from fire_detect.service_layer import notifications, response
 from fire_detect.service_layer.detection import AnalysedFrame, FrameDetector
 
 log = logging.getLogger(__name__)
@@ -124,6 +126,7 @@ async def report_alarm(
         actor=actor,
         note=None,
     )
+    await response.prepare_response(uow, alarm_id, location=location, danger_level=danger_level)
     uow.emit(
         ALARM_RAISED,
         s.FireAlarmRaised(
@@ -135,6 +138,10 @@ async def report_alarm(
             danger_level=danger_level,
             kind="reported",
         ),
+    )
+    # In this transaction: the alarm is never committed without its notifications.
+    await notifications.notify_alarm_step(
+        uow, alarm_id, status=s.FireAlarmStatus.RAISED, at=raised_at
     )
     alarm = await get_alarm(uow, alarm_id)
     await uow.commit()
@@ -177,6 +184,7 @@ async def move_alarm(
                 location=GeoPoint.model_validate(alarm["location"]),
             ),
         )
+    await notifications.notify_alarm_step(uow, alarm_id, status=status, at=at)
     moved = await get_alarm(uow, alarm_id)
     await uow.commit()
     return moved
@@ -187,7 +195,8 @@ async def get_alarm(uow: UnitOfWork, alarm_id: str) -> dict[str, Any]:
     alarm = await repo.get_alarm(uow.session, alarm_id)
     if alarm is None:
         raise not_found("fire alarm", alarm_id)
-    return {**alarm, "timeline": await repo.timeline(uow.session, alarm_id)}
+    alarm = {**alarm, "timeline": await repo.timeline(uow.session, alarm_id)}
+    return await response.with_response(uow, alarm)
 
 
 # --- camera frames ---------------------------------------------------------
@@ -257,6 +266,7 @@ async def track_frames(
     # camera id makes that rare; this makes it harmless).
     stored = await repo.lock_pose_states(uow.session, keys)
     states = {key: TrackerState.from_json(state) for key, state in stored.items()}
+    clock = SequenceClock.from_states(stored)
     last_at: dict[tuple[str, str], datetime] = {}
     level = await current_danger_level(uow, settings=settings)
     views = await repo.get_views(uow.session, sorted({f.camera_id for f in frames}))
@@ -264,19 +274,24 @@ async def track_frames(
     raised: list[str] = []
     for frame in frames:
         key = (frame.camera_id, frame.pose)
-        state, alerts = tracker.update(
-            states.get(key, TrackerState()), frame.detections, danger_level=level
-        )
+        before = states.get(key, TrackerState())
+        state, alerts = tracker.update(before, frame.detections, danger_level=level)
         states[key] = state
         last_at[key] = frame.captured_at
+        clock.saw(key, state.frame, frame.captured_at)
+        first_seen = clock.first_sighting(key, before, state) if alerts else None
         for alert in alerts:
             alarm_id = await _raise_from_camera(
-                uow, frame, alert, views.get(frame.camera_id), level, settings
+                uow, frame, alert, views.get(frame.camera_id), level, settings, first_seen
             )
             if alarm_id is not None:
                 raised.append(alarm_id)
     await repo.save_pose_states(
-        uow.session, [(c, p, states[(c, p)].to_json(), last_at[(c, p)]) for c, p in last_at]
+        uow.session,
+        [
+            (c, p, clock.stamped((c, p), states[(c, p)].to_json()), last_at[(c, p)])
+            for c, p in last_at
+        ],
     )
     return raised
 
@@ -288,6 +303,7 @@ async def _raise_from_camera(
     view: dict[str, Any] | None,
     level: int,
     settings: Settings,
+    first_seen: datetime | None = None,
 ) -> str | None:
     if view is None:
         # Without the camera's place and field of view the fire cannot be located;
@@ -335,6 +351,8 @@ async def _raise_from_camera(
             "box": list(alert.box.as_tuple()),
             "image": [frame.image_width, frame.image_height],
             "frames_seen": alert.frames_seen,
+            # When the sequence was first seen: the detection-to-alarm KPI starts here.
+            "first_detected_at": first_seen.isoformat() if first_seen else None,
         },
     )
     await repo.add_transition(
@@ -344,6 +362,14 @@ async def _raise_from_camera(
         at=now,
         actor=DETECTOR_ACTOR,
         note=f"{alert.kind} seen by camera {frame.camera_id} in {alert.frames_seen} frames",
+    )
+    await response.prepare_response(uow, alarm_id, location=area.location, danger_level=level)
+    await response.keep_frame(
+        uow,
+        alarm_id,
+        content_type=frame.content_type,
+        image=frame.image,
+        captured_at=frame.captured_at,
     )
     uow.emit(
         ALARM_RAISED,
@@ -358,6 +384,7 @@ async def _raise_from_camera(
             kind=alert.kind,
         ),
     )
+    await notifications.notify_alarm_step(uow, alarm_id, status=s.FireAlarmStatus.RAISED, at=now)
     log.info(
         "fire alarm raised from frames",
         extra={"alarm_id": alarm_id, "camera_id": frame.camera_id, "kind": alert.kind},
@@ -393,6 +420,7 @@ async def _crosses_another_camera(
             crossed_by=frame.camera_id,
             at=now,
         )
+        await response.relocated(uow, other["id"])
         log.info(
             "fire alarm located by a second camera",
             extra={

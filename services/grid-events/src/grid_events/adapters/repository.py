@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from geoalchemy2 import Geography
-from sqlalchemy import cast, func, insert, select, update
+from sqlalchemy import case, cast, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from city_common.geo import GeoPoint, GeoPolygon
@@ -27,6 +27,13 @@ _CASE_COLUMNS = (
     cases.c.opened_at,
     cases.c.updated_at,
     cases.c.report_count,
+    # The workflow: urgency, due time, holder, escalation, end times.
+    cases.c.priority,
+    cases.c.due_at,
+    cases.c.assignee_worker_id,
+    cases.c.escalation_level,
+    cases.c.resolved_at,
+    cases.c.closed_at,
     func.ST_AsGeoJSON(cases.c.location).label("location"),
 )
 
@@ -41,12 +48,21 @@ def _row(row: Any) -> dict[str, Any]:
 
 
 async def cell_at(session: AsyncSession, point: GeoPoint) -> str | None:
-    """The finest cell containing the point (cells nest district > town > village > cell)."""
+    """The finest cell containing the point (cells nest district > town > village > cell).
+
+    The finest level wins (a cell over its village). A point on the edge two areas
+    of one level share is covered by both: the one whose id sorts first takes it,
+    so the same point always lands in the same cell. (Comparing their areas would
+    let floating-point noise in the coordinates decide.)
+    """
     geom = func.ST_GeomFromEWKT(point.to_wkt())
+    finest_first = case(
+        {"cell": 0, "village": 1, "town": 2, "district": 3}, value=grid_cells.c.level, else_=4
+    )
     stmt = (
         select(grid_cells.c.id)
         .where(func.ST_Covers(grid_cells.c.geom, geom))
-        .order_by(func.ST_Area(grid_cells.c.geom))
+        .order_by(finest_first, grid_cells.c.id)
         .limit(1)
     )
     return await session.scalar(stmt)

@@ -12,8 +12,8 @@ from city_common.events.schemas import GridCaseSource
 # shown to citizens use it.
 CHINA_STANDARD_TIME = timezone(timedelta(hours=8), "CST")
 
-# Which department a case of each category goes to first. The dispatch-rules
-# issue replaces this table with configurable rules (category + place).
+# Which department a case of each category goes to when no dispatch rule matches
+# (the rules, category + place, are in domain/dispatch.py and their table).
 DEPARTMENT_BY_CATEGORY: dict[str, str] = {
     "forest_fire": "forestry",
     "camera_fault": "urban_management",
@@ -68,7 +68,9 @@ class Accessor:
 
 # Each camera needs its own repair: camera faults never merge into one case.
 NEVER_MERGED: frozenset[str] = frozenset({"camera_fault"})
-# Statuses in which a case no longer takes reports (a new report opens a new case).
+# Statuses in which a case no longer takes reports (a new report opens a new case):
+# the ends of the lifecycle in domain/workflow.py, and resolved/verified, where the
+# holder's work is done.
 FINISHED: frozenset[str] = frozenset({"resolved", "verified", "closed", "rejected", "duplicate"})
 # Sources that close their own loop: their report ends when their incident clears.
 AUTOMATIC_SOURCES: frozenset[str] = frozenset(

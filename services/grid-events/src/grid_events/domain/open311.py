@@ -240,7 +240,7 @@ def request_status(case_status: str) -> RequestStatus:
 
 def status_notes(case_status: str) -> str | None:
     """More than open/closed says: where the case is in its lifecycle."""
-    if case_status == "opened":
+    if case_status in ("reported", "opened"):
         return None
     return f"case {case_status}"
 

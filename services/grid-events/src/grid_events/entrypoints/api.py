@@ -13,7 +13,7 @@ from city_common.geo import GeoPoint, GeoPolygon, QueryLatitude, QueryLongitude
 from city_common.runtime import UowDep
 from city_common.web.pagination import Page, PageDep
 from grid_events.adapters import repository as repo
-from grid_events.domain.model import DEPARTMENT_BY_CATEGORY
+from grid_events.domain.workflow import CaseStatus
 from grid_events.entrypoints.deps import SettingsDep
 from grid_events.service_layer import handlers
 
@@ -58,6 +58,12 @@ class CaseRead(BaseModel):
     opened_at: datetime
     updated_at: datetime
     report_count: int = Field(description="Reports filed into this case (de-duplication)")
+    priority: int = Field(description="1 (most urgent) to 4; sets the due time")
+    due_at: datetime | None = Field(description="When the holder must have resolved it")
+    assignee_worker_id: str | None
+    escalation_level: int = Field(description="How often it was escalated up the hierarchy")
+    resolved_at: datetime | None
+    closed_at: datetime | None
 
 
 class CaseReportRead(BaseModel):
@@ -110,7 +116,7 @@ async def list_cases(
     page: PageDep,
     _: Reader,
     status_: Annotated[
-        Literal["opened", "dispatched", "resolved", "closed", "escalated"] | None,
+        CaseStatus | None,
         Query(alias="status"),
     ] = None,
     category: Category | None = None,
@@ -155,9 +161,3 @@ async def lookup_cell(
 ) -> CellLookup:
     """The finest grid cell containing a WGS 84 point."""
     return CellLookup(cell_id=await repo.cell_at(uow.session, GeoPoint.of(lon, lat)))
-
-
-@router.get("/departments")
-async def departments(_: Reader) -> dict[str, str]:
-    """Which department receives each case category first."""
-    return DEPARTMENT_BY_CATEGORY

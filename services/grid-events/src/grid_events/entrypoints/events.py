@@ -14,10 +14,12 @@ from grid_events.service_layer import handlers
 def subscriptions(runtime: Runtime) -> Sequence[Subscription]:
     settings = runtime.settings
     assert isinstance(settings, Settings)  # noqa: S101 - bootstrap builds the app with them
-    rule = settings.dedup_rule
+    rule, policy = settings.dedup_rule, settings.workflow_policy
     return (
-        Subscription("fire.alarms", partial(handlers.on_fire_alarm, rule=rule)),
-        Subscription("camera.status", partial(handlers.on_camera_status, rule=rule)),
-        Subscription("env.exceedances", partial(handlers.on_exceedance, rule=rule)),
-        Subscription("traffic.incidents", partial(handlers.on_traffic_incident, rule=rule)),
+        Subscription("fire.alarms", partial(handlers.on_fire_alarm, rule=rule, policy=policy)),
+        Subscription("camera.status", partial(handlers.on_camera_status, rule=rule, policy=policy)),
+        Subscription("env.exceedances", partial(handlers.on_exceedance, rule=rule, policy=policy)),
+        Subscription(
+            "traffic.incidents", partial(handlers.on_traffic_incident, rule=rule, policy=policy)
+        ),
     )

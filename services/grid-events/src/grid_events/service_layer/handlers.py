@@ -8,7 +8,6 @@ from typing import Any
 
 from city_common.db.uow import UnitOfWork
 from city_common.events import schemas as s
-from city_common.events.registry import spec_for_type
 from city_common.geo import GeoPoint, GeoPolygon
 from city_common.messaging.consumer import Delivery
 from city_common.web.problems import conflict, not_found, validation_failed
@@ -18,24 +17,19 @@ from grid_events.domain.model import (
     FINISHED,
     DedupRule,
     classify,
-    department_for,
 )
+from grid_events.domain.workflow import CaseStatus, WorkflowPolicy, system_actor
+from grid_events.service_layer import workflow
+
+# Intake without settings at hand (Open311, tests): the defaults of the settings.
+DEFAULT_POLICY = WorkflowPolicy()
 
 
-def _emit_case(uow: UnitOfWork, case: dict[str, Any], status: s.GridCaseStatus) -> None:
-    uow.emit(
-        spec_for_type(f"city.grid.case.{status.value}.v1"),
-        s.GridCaseChanged(
-            case_id=case["id"],
-            status=status,
-            category=case["category"],
-            at=datetime.now(UTC),
-            cell_id=case["cell_id"],
-            department=case["department"],
-            source=s.GridCaseSource(kind=case["source_kind"], ref=case["source_ref"]),
-            location=GeoPoint.model_validate(case["location"]),
-        ),
-    )
+def _reporter(source_kind: str, source_ref: str) -> str:
+    """Who the timeline says reported: a system, a grid worker's login, a citizen's request."""
+    if source_kind in AUTOMATIC_SOURCES:
+        return system_actor(source_kind)
+    return source_ref if source_kind == "grid_worker" else f"{source_kind}:{source_ref}"
 
 
 async def open_case(
@@ -47,16 +41,23 @@ async def open_case(
     source_kind: str,
     source_ref: str,
     cell_id: str | None = None,
+    policy: WorkflowPolicy = DEFAULT_POLICY,
 ) -> dict[str, Any]:
-    """A new case, located to its cell and announced on grid.cases (on commit)."""
+    """A new case, located to its cell, routed by the dispatch rules and announced on
+    grid.cases (on commit); an automatic source's case is dispatched at once."""
     case_id = f"case-{uuid.uuid4().hex[:16]}"
+    at = datetime.now(UTC)
+    if cell_id is None:
+        cell_id = await repo.cell_at(uow.session, location)
+    routed = await workflow.route(uow, category=category, cell_id=cell_id)
     await repo.add_case(
         uow.session,
         id=case_id,
         category=category,
-        status="opened",
-        department=department_for(category),
-        cell_id=cell_id if cell_id is not None else await repo.cell_at(uow.session, location),
+        status=CaseStatus.REPORTED.value,
+        department=routed.department,
+        priority=routed.priority,
+        cell_id=cell_id,
         source_kind=source_kind,
         source_ref=source_ref[:64],
         description=description[:2000],
@@ -73,7 +74,12 @@ async def open_case(
     )
     case = await repo.get_case(uow.session, case_id)
     assert case is not None  # noqa: S101 - inserted just above
-    _emit_case(uow, case, s.GridCaseStatus.OPENED)
+    await workflow.record_reported(uow, case, actor=_reporter(source_kind, source_ref), at=at)
+    workflow.emit_case(uow, case, s.GridCaseStatus.OPENED, at)
+    if source_kind in policy.auto_dispatch_sources:
+        case = await workflow.dispatch_on_intake(
+            uow, policy, case_id, source_kind=source_kind, at=at
+        )
     return case
 
 
@@ -91,6 +97,7 @@ async def take_report(
     source_kind: str,
     source_ref: str,
     cell_id: str | None = None,
+    policy: WorkflowPolicy = DEFAULT_POLICY,
 ) -> tuple[dict[str, Any], bool]:
     """File a report: into an open case of its category nearby, else as a new case.
 
@@ -117,6 +124,16 @@ async def take_report(
                 location=location,
             )
             await repo.note_report(uow.session, existing["id"])
+            if (
+                source_kind in policy.auto_dispatch_sources
+                and existing["status"] == CaseStatus.REPORTED
+            ):
+                # A person's report confirmed by an alarm or a sensor: no need to wait
+                # for the command centre any more.
+                dispatched = await workflow.dispatch_on_intake(
+                    uow, policy, existing["id"], source_kind=source_kind, at=datetime.now(UTC)
+                )
+                return dispatched, True
             case = await repo.get_case(uow.session, existing["id"])
             assert case is not None  # noqa: S101 - locked above
             return case, True
@@ -128,6 +145,7 @@ async def take_report(
         source_kind=source_kind,
         source_ref=source_ref,
         cell_id=cell_id,
+        policy=policy,
     )
     return case, False
 
@@ -184,6 +202,7 @@ async def _open_from_source(
     location: GeoPoint,
     description: str,
     medium: str | None = None,
+    policy: WorkflowPolicy = DEFAULT_POLICY,
 ) -> None:
     if await repo.open_report_for_source(uow.session, source.kind, source.ref) is not None:
         return  # this incident is already on a case
@@ -195,10 +214,13 @@ async def _open_from_source(
         location=location,
         source_kind=source.kind,
         source_ref=source.ref,
+        policy=policy,
     )
 
 
-async def _close_from_source(uow: UnitOfWork, kind: str, ref: str) -> None:
+async def _close_from_source(
+    uow: UnitOfWork, kind: str, ref: str, policy: WorkflowPolicy = DEFAULT_POLICY
+) -> None:
     """The source's incident cleared: its report ends, and the case with its last one."""
     found = await repo.open_report_for_source(uow.session, kind, ref)
     if found is None:
@@ -210,16 +232,30 @@ async def _close_from_source(uow: UnitOfWork, kind: str, ref: str) -> None:
     # Two cameras may have raised one fire: the case closes when both alarms have.
     if await repo.open_reports_from(uow.session, case["id"], AUTOMATIC_SOURCES):
         return
-    await repo.set_status(uow.session, case["id"], "closed")
-    _emit_case(uow, case, s.GridCaseStatus.CLOSED)
+    # Through the lifecycle: checked, recorded as system:<source>, announced as closed.
+    await workflow.close_for_source(
+        uow,
+        policy,
+        case["id"],
+        source_kind=kind,
+        at=datetime.now(UTC),
+        note=f"{kind} {ref} cleared",
+    )
 
 
-async def on_fire_alarm(delivery: Delivery, uow: UnitOfWork, *, rule: DedupRule) -> None:
+async def on_fire_alarm(
+    delivery: Delivery,
+    uow: UnitOfWork,
+    *,
+    rule: DedupRule,
+    policy: WorkflowPolicy = DEFAULT_POLICY,
+) -> None:
     payload = delivery.payload
     if isinstance(payload, s.FireAlarmRaised):
         await _open_from_source(
             uow,
             rule,
+            policy=policy,
             source=s.GridCaseSource(kind="fire_alarm", ref=payload.alarm_id),
             location=payload.location,
             description=(
@@ -230,30 +266,44 @@ async def on_fire_alarm(delivery: Delivery, uow: UnitOfWork, *, rule: DedupRule)
         s.FireAlarmStatus.EXTINGUISHED,
         s.FireAlarmStatus.DISMISSED,
     ):
-        await _close_from_source(uow, "fire_alarm", payload.alarm_id)
+        await _close_from_source(uow, "fire_alarm", payload.alarm_id, policy)
 
 
-async def on_camera_status(delivery: Delivery, uow: UnitOfWork, *, rule: DedupRule) -> None:
+async def on_camera_status(
+    delivery: Delivery,
+    uow: UnitOfWork,
+    *,
+    rule: DedupRule,
+    policy: WorkflowPolicy = DEFAULT_POLICY,
+) -> None:
     payload = delivery.payload
     assert isinstance(payload, s.CameraStatusChanged)  # noqa: S101 - registry guarantees it
     if payload.status == "offline":
         await _open_from_source(
             uow,
             rule,
+            policy=policy,
             source=s.GridCaseSource(kind="camera", ref=payload.camera_id),
             location=payload.location,
             description=f"Camera {payload.camera_id} offline since {payload.since.isoformat()}",
         )
     else:
-        await _close_from_source(uow, "camera", payload.camera_id)
+        await _close_from_source(uow, "camera", payload.camera_id, policy)
 
 
-async def on_exceedance(delivery: Delivery, uow: UnitOfWork, *, rule: DedupRule) -> None:
+async def on_exceedance(
+    delivery: Delivery,
+    uow: UnitOfWork,
+    *,
+    rule: DedupRule,
+    policy: WorkflowPolicy = DEFAULT_POLICY,
+) -> None:
     payload = delivery.payload
     if isinstance(payload, s.ExceedanceDetected):
         await _open_from_source(
             uow,
             rule,
+            policy=policy,
             source=s.GridCaseSource(kind="exceedance", ref=payload.exceedance_id),
             location=payload.location,
             medium=payload.medium.value,
@@ -263,21 +313,28 @@ async def on_exceedance(delivery: Delivery, uow: UnitOfWork, *, rule: DedupRule)
             ),
         )
     elif isinstance(payload, s.ExceedanceClosed):
-        await _close_from_source(uow, "exceedance", payload.exceedance_id)
+        await _close_from_source(uow, "exceedance", payload.exceedance_id, policy)
 
 
-async def on_traffic_incident(delivery: Delivery, uow: UnitOfWork, *, rule: DedupRule) -> None:
+async def on_traffic_incident(
+    delivery: Delivery,
+    uow: UnitOfWork,
+    *,
+    rule: DedupRule,
+    policy: WorkflowPolicy = DEFAULT_POLICY,
+) -> None:
     payload = delivery.payload
     if isinstance(payload, s.TrafficIncidentDetected):
         await _open_from_source(
             uow,
             rule,
+            policy=policy,
             source=s.GridCaseSource(kind="traffic_incident", ref=payload.incident_id),
             location=payload.location,
             description=f"Traffic {payload.kind.value} (severity {payload.severity})",
         )
     elif isinstance(payload, s.TrafficIncidentCleared):
-        await _close_from_source(uow, "traffic_incident", payload.incident_id)
+        await _close_from_source(uow, "traffic_incident", payload.incident_id, policy)
 
 
 async def get_case(uow: UnitOfWork, case_id: str) -> dict[str, Any]:

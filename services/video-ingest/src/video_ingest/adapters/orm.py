@@ -37,10 +37,30 @@ cameras = Table(
     Column("status", String(16), nullable=False),
     Column("registered_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("last_frame_at", DateTime(timezone=True), nullable=True),
+    # Seconds between frames a pushing camera promises; NULL: it is judged by its
+    # cruise if it has a snapshot URL, else never.
+    Column("expected_interval_s", Float, nullable=True),
+    # Seconds per pose of this camera's cruise; NULL: the service's default.
+    Column("cruise_interval_s", Float, nullable=True),
+    # Without a frame by then, an online camera goes offline; NULL: never judged.
+    Column("frame_due_by", DateTime(timezone=True), nullable=True),
+    # The cruise schedule, kept here so that any replica, or a restarted one, carries
+    # on where the last poll left off. NULL next_poll_at: not cruised. While a poll is
+    # in flight it holds a lease: next_poll_at is pushed past the poll's timeout.
+    Column("next_poll_at", DateTime(timezone=True), nullable=True),
+    Column("next_preset", SmallInteger, nullable=False, server_default="0"),
+    Column("poll_failures", Integer, nullable=False, server_default="0"),
+    Column("last_polled_at", DateTime(timezone=True), nullable=True),
+    Column("last_poll_error", String(500), nullable=True),
+    Column("last_poll_error_at", DateTime(timezone=True), nullable=True),
     CheckConstraint("heading_deg >= 0 AND heading_deg < 360", name="ck_cameras_heading"),
     CheckConstraint("hfov_deg > 0 AND hfov_deg <= 180", name="ck_cameras_hfov"),
+    CheckConstraint("expected_interval_s > 0", name="ck_cameras_expected_interval"),
+    CheckConstraint("cruise_interval_s > 0", name="ck_cameras_cruise_interval"),
     Index("ix_cameras_location", "location", postgresql_using="gist"),
     Index("ix_cameras_kind_status", "kind", "status"),
+    Index("ix_cameras_next_poll_at", "next_poll_at"),
+    Index("ix_cameras_status_frame_due_by", "status", "frame_due_by"),
 )
 
 # The latest frame of each camera, served as its snapshot.

@@ -7,12 +7,14 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import ColumnElement, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from city_common.geo import GeoPoint
 from video_ingest.adapters.orm import camera_alarms, camera_frames, cameras
+from video_ingest.domain.area import BoundingBox
+from video_ingest.domain.cruise import NextPoll
 
 _CAMERA_COLUMNS = (
     cameras.c.id,
@@ -25,6 +27,15 @@ _CAMERA_COLUMNS = (
     cameras.c.status,
     cameras.c.registered_at,
     cameras.c.last_frame_at,
+    cameras.c.expected_interval_s,
+    cameras.c.cruise_interval_s,
+    cameras.c.frame_due_by,
+    cameras.c.next_poll_at,
+    cameras.c.next_preset,
+    cameras.c.poll_failures,
+    cameras.c.last_polled_at,
+    cameras.c.last_poll_error,
+    cameras.c.last_poll_error_at,
     func.ST_AsGeoJSON(cameras.c.location).label("location"),
 )
 
@@ -61,20 +72,36 @@ async def camera_exists(session: AsyncSession, camera_id: str) -> bool:
 
 
 async def list_cameras(
-    session: AsyncSession, *, kind: str | None, status: str | None, limit: int, offset: int
+    session: AsyncSession,
+    *,
+    kind: str | None,
+    status: str | None,
+    bbox: BoundingBox | None,
+    near: GeoPoint | None,
+    radius_m: float | None,
+    limit: int,
+    offset: int,
 ) -> tuple[list[dict[str, Any]], int]:
-    conditions = []
+    """A page of cameras, by id; nearest first when ``near`` is given."""
+    conditions: list[ColumnElement[bool]] = []
     if kind is not None:
         conditions.append(cameras.c.kind == kind)
     if status is not None:
         conditions.append(cameras.c.status == status)
+    if bbox is not None:
+        envelope = func.ST_MakeEnvelope(bbox.west, bbox.south, bbox.east, bbox.north, 4326)
+        conditions.append(func.ST_Intersects(cameras.c.location, envelope))
+    order: list[ColumnElement[Any]] = [cameras.c.id]
+    if near is not None:
+        # Metres on the spheroid: geography, not the degrees of the stored geometry.
+        here = func.geography(func.ST_GeomFromEWKT(near.to_wkt()))
+        there = func.geography(cameras.c.location)
+        if radius_m is not None:
+            conditions.append(func.ST_DWithin(there, here, radius_m))
+        order.insert(0, func.ST_Distance(there, here))
     total = await session.scalar(select(func.count()).select_from(cameras).where(*conditions))
     rows = await session.execute(
-        select(*_CAMERA_COLUMNS)
-        .where(*conditions)
-        .order_by(cameras.c.id)
-        .limit(limit)
-        .offset(offset)
+        select(*_CAMERA_COLUMNS).where(*conditions).order_by(*order).limit(limit).offset(offset)
     )
     return [_camera(r) for r in rows], int(total or 0)
 
@@ -99,8 +126,10 @@ async def store_latest_frame(
     pan_deg: float,
     captured_at: datetime,
     image: bytes,
+    frame_due_by: datetime | None,
 ) -> None:
-    """Keep the frame as the camera's snapshot unless a later-captured one is already kept."""
+    """Keep the frame as the camera's snapshot unless a later-captured one is already kept,
+    and note when the camera owes its next frame."""
     values = {
         "camera_id": camera_id,
         "content_type": content_type,
@@ -124,7 +153,10 @@ async def store_latest_frame(
     await session.execute(
         update(cameras)
         .where(cameras.c.id == camera_id)
-        .values(last_frame_at=func.greatest(cameras.c.last_frame_at, captured_at))
+        .values(
+            last_frame_at=func.greatest(cameras.c.last_frame_at, captured_at),
+            frame_due_by=frame_due_by,
+        )
     )
 
 
@@ -186,3 +218,87 @@ async def alarms_in(
     for camera_id, alarm_id in rows:
         found[camera_id].append(alarm_id)
     return found
+
+
+async def claim_due_polls(
+    session: AsyncSession,
+    *,
+    now: datetime,
+    lease_until: datetime,
+    limit: int,
+    busy: Iterable[str],
+) -> list[dict[str, Any]]:
+    """Cameras whose snapshot poll is due, each leased until ``lease_until``.
+
+    SKIP LOCKED lets several replicas claim at once without taking the same camera;
+    the lease (a later next_poll_at, committed with the claim) keeps it from being
+    claimed again while its poll runs. ``busy`` are polls this process still runs.
+    """
+    if limit <= 0:
+        return []
+    stmt = (
+        select(
+            cameras.c.id,
+            cameras.c.snapshot_url,
+            cameras.c.presets,
+            cameras.c.next_preset,
+            cameras.c.next_poll_at,
+            cameras.c.cruise_interval_s,
+            cameras.c.poll_failures,
+        )
+        .where(
+            cameras.c.next_poll_at <= now,
+            cameras.c.snapshot_url.is_not(None),
+            cameras.c.id.not_in(list(busy)),
+        )
+        .order_by(cameras.c.next_poll_at, cameras.c.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    claimed = [dict(row._mapping) for row in await session.execute(stmt)]
+    if claimed:
+        await session.execute(
+            update(cameras)
+            .where(cameras.c.id.in_([c["id"] for c in claimed]))
+            .values(next_poll_at=lease_until)
+        )
+    return claimed
+
+
+async def record_poll(
+    session: AsyncSession,
+    camera_id: str,
+    *,
+    polled_at: datetime,
+    following: NextPoll,
+    error: str | None,
+) -> None:
+    """The outcome of a poll and the camera's schedule after it."""
+    values: dict[str, Any] = {
+        "next_poll_at": following.due_at,
+        "next_preset": following.preset_index,
+        "poll_failures": following.failures,
+        "last_polled_at": polled_at,
+    }
+    if error is not None:
+        values |= {"last_poll_error": error[:500], "last_poll_error_at": polled_at}
+    # A camera whose snapshot URL went away meanwhile stops cruising.
+    await session.execute(
+        update(cameras)
+        .where(cameras.c.id == camera_id, cameras.c.snapshot_url.is_not(None))
+        .values(**values)
+    )
+
+
+async def overdue_cameras(
+    session: AsyncSession, *, now: datetime, limit: int
+) -> list[dict[str, Any]]:
+    """Online cameras that owed a frame before ``now``, locked; others' are skipped."""
+    stmt = (
+        select(*_CAMERA_COLUMNS)
+        .where(cameras.c.status == "online", cameras.c.frame_due_by <= now)
+        .order_by(cameras.c.frame_due_by, cameras.c.id)
+        .limit(limit)
+        .with_for_update(of=cameras, skip_locked=True)
+    )
+    return [_camera(row) for row in await session.execute(stmt)]

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, HttpUrl, field_validator
 
 from city_common.auth import Principal, Role, require_roles
 from city_common.events.schemas import CameraKind
-from city_common.geo import GeoPoint
+from city_common.geo import GeoPoint, QueryLatitude, QueryLongitude
 from city_common.runtime import RuntimeDep, UowDep
-from city_common.web.pagination import Page, PageDep
-from city_common.web.problems import PROBLEM_BASE, Problem
-from video_ingest.config import settings_of
+from city_common.web.pagination import Page, PageDep, PageParams
+from city_common.web.problems import PROBLEM_BASE, Problem, validation_failed
+from video_ingest.config import health_policy, settings_of
+from video_ingest.domain.area import BadArea, BoundingBox, parse_bbox
+from video_ingest.domain.health import HealthPolicy
 from video_ingest.domain.images import FRAME_TYPES, media_type
 from video_ingest.domain.model import CameraStatus
 from video_ingest.service_layer import handlers
@@ -43,6 +47,15 @@ def frame_limit(runtime: RuntimeDep) -> int:
 FrameLimit = Annotated[int, Depends(frame_limit)]
 
 
+def camera_health(runtime: RuntimeDep) -> HealthPolicy:
+    return health_policy(settings_of(runtime))
+
+
+Health = Annotated[HealthPolicy, Depends(camera_health)]
+# Seconds between frames: at most a day, as no camera is useful rarer than that.
+Interval = Annotated[float, Field(strict=True, gt=0.0, le=86_400.0)]
+
+
 class CameraCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -55,6 +68,16 @@ class CameraCreate(BaseModel):
     presets: list[Azimuth] = Field(default_factory=list, max_length=32)
     snapshot_url: HttpUrl | None = Field(default=None, max_length=2048)
     status: CameraStatus = CameraStatus.ONLINE
+    expected_interval_s: Interval | None = Field(
+        default=None,
+        description="Seconds between the frames the camera pushes; without it, a camera "
+        "with a snapshot URL is expected at its cruise interval, and one without is never "
+        "judged offline",
+    )
+    cruise_interval_s: Annotated[float, Field(strict=True, ge=1.0, le=86_400.0)] | None = Field(
+        default=None,
+        description="Seconds per preset pose of the snapshot cruise; default the service's",
+    )
 
     @field_validator("presets")
     @classmethod
@@ -64,10 +87,11 @@ class CameraCreate(BaseModel):
         return presets
 
 
-class CameraRead(BaseModel):
+class CameraProperties(BaseModel):
+    """A camera's registry entry, all but its place (a GeoJSON feature's properties)."""
+
     id: str
     kind: CameraKind
-    location: GeoPoint
     elevation_m: float
     heading_deg: float
     hfov_deg: float
@@ -78,6 +102,128 @@ class CameraRead(BaseModel):
     last_frame_at: datetime | None
     active_alarm_ids: list[str] = Field(
         description="Fire alarms on this camera's view that are not yet put out or dismissed"
+    )
+    expected_interval_s: float | None
+    cruise_interval_s: float | None
+    frame_due_by: datetime | None = Field(
+        description="Without a frame by then, the camera goes offline; null: never judged"
+    )
+    next_poll_at: datetime | None = Field(
+        description="When the cruise polls the camera's snapshot URL next; null: not cruised"
+    )
+    last_polled_at: datetime | None
+    poll_failures: int = Field(description="Snapshot polls failed in a row")
+    last_poll_error: str | None
+    last_poll_error_at: datetime | None
+
+
+class CameraRead(CameraProperties):
+    location: GeoPoint
+
+
+class CameraFeature(BaseModel):
+    type: Literal["Feature"] = "Feature"
+    id: str
+    geometry: GeoPoint
+    properties: CameraProperties
+
+
+class CameraFeatureCollection(BaseModel):
+    """A GeoJSON FeatureCollection (RFC 7946) of one page of cameras; ``total``,
+    ``limit`` and ``offset`` are foreign members, as in the JSON list."""
+
+    type: Literal["FeatureCollection"] = "FeatureCollection"
+    features: list[CameraFeature]
+    total: int
+    limit: int
+    offset: int
+
+
+def camera_features(
+    cameras: list[dict[str, Any]], *, total: int, page: PageParams
+) -> CameraFeatureCollection:
+    features = []
+    for camera in cameras:
+        read = CameraRead.model_validate(camera)
+        features.append(
+            CameraFeature(
+                id=read.id,
+                geometry=read.location,
+                properties=CameraProperties.model_validate(read.model_dump(exclude={"location"})),
+            )
+        )
+    return CameraFeatureCollection(
+        features=features, total=total, limit=page.limit, offset=page.offset
+    )
+
+
+class GeoJSONResponse(JSONResponse):
+    media_type = "application/geo+json"
+
+
+@dataclass(frozen=True, slots=True)
+class CameraFilter:
+    kind: CameraKind | None
+    status: CameraStatus | None
+    bbox: BoundingBox | None
+    near: GeoPoint | None
+    radius_m: float | None
+
+
+def camera_filter(
+    kind: CameraKind | None = None,
+    status_: Annotated[CameraStatus | None, Query(alias="status")] = None,
+    bbox: Annotated[
+        str | None,
+        Query(
+            max_length=200,
+            description="Only cameras inside west,south,east,north (WGS 84 degrees)",
+            examples=["105.80,29.20,106.05,29.50"],
+        ),
+    ] = None,
+    near_lon: Annotated[
+        QueryLongitude | None, Query(description="Nearest first to this point (with near_lat)")
+    ] = None,
+    near_lat: Annotated[QueryLatitude | None, Query(description="See near_lon")] = None,
+    radius_m: Annotated[
+        float | None,
+        Query(gt=0.0, le=1_000_000.0, description="With near_lon/near_lat: only this close"),
+    ] = None,
+) -> CameraFilter:
+    area = None
+    if bbox is not None:
+        try:
+            area = parse_bbox(bbox)
+        except BadArea as exc:
+            raise validation_failed("query.bbox", str(exc), code="bad_bbox") from exc
+    if (near_lon is None) != (near_lat is None):
+        missing = "query.near_lat" if near_lat is None else "query.near_lon"
+        raise validation_failed(missing, "near_lon and near_lat go together", code="missing")
+    near = None
+    if near_lon is not None and near_lat is not None:
+        near = GeoPoint.of(near_lon, near_lat)
+    if radius_m is not None and near is None:
+        raise validation_failed(
+            "query.radius_m", "radius_m needs near_lon and near_lat", code="missing"
+        )
+    return CameraFilter(kind, status_, area, near, radius_m)
+
+
+Filter = Annotated[CameraFilter, Depends(camera_filter)]
+
+
+async def _cameras(
+    uow: UowDep, page: PageParams, where: CameraFilter
+) -> tuple[list[dict[str, Any]], int]:
+    return await handlers.list_cameras(
+        uow,
+        kind=where.kind.value if where.kind else None,
+        status=where.status.value if where.status else None,
+        bbox=where.bbox,
+        near=where.near,
+        radius_m=where.radius_m,
+        limit=page.limit,
+        offset=page.offset,
     )
 
 
@@ -92,8 +238,9 @@ class FrameReceipt(BaseModel):
 
 
 @router.post("/cameras", status_code=status.HTTP_201_CREATED, response_model=CameraRead)
-async def register_camera(body: CameraCreate, uow: UowDep, _: Admin) -> CameraRead:
-    """Register a camera with its place, view and patrol presets."""
+async def register_camera(body: CameraCreate, uow: UowDep, health: Health, _: Admin) -> CameraRead:
+    """Register a camera with its place, view and patrol presets; one with a snapshot
+    URL is polled from now on, one pose at a time."""
     camera = await handlers.register_camera(
         uow,
         camera_id=body.id,
@@ -105,26 +252,32 @@ async def register_camera(body: CameraCreate, uow: UowDep, _: Admin) -> CameraRe
         presets=body.presets,
         snapshot_url=str(body.snapshot_url) if body.snapshot_url else None,
         status=body.status,
+        expected_interval_s=body.expected_interval_s,
+        cruise_interval_s=body.cruise_interval_s,
+        health=health,
+        now=datetime.now(UTC),
     )
     return CameraRead.model_validate(camera)
 
 
 @router.get("/cameras", response_model=Page[CameraRead])
-async def list_cameras(
-    uow: UowDep,
-    page: PageDep,
-    _: Reader,
-    kind: CameraKind | None = None,
-    status_: Annotated[CameraStatus | None, Query(alias="status")] = None,
-) -> Page[CameraRead]:
-    items, total = await handlers.list_cameras(
-        uow,
-        kind=kind.value if kind else None,
-        status=status_.value if status_ else None,
-        limit=page.limit,
-        offset=page.offset,
-    )
+async def list_cameras(uow: UowDep, page: PageDep, where: Filter, _: Reader) -> Page[CameraRead]:
+    """Cameras by id, or nearest first with near_lon/near_lat."""
+    items, total = await _cameras(uow, page, where)
     return Page.of(CameraRead, items, total=total, page=page)
+
+
+@router.get(
+    "/cameras.geojson",
+    response_model=CameraFeatureCollection,
+    response_class=GeoJSONResponse,
+)
+async def list_camera_features(
+    uow: UowDep, page: PageDep, where: Filter, _: Reader
+) -> CameraFeatureCollection:
+    """The same list as GeoJSON: a FeatureCollection of points, paged alike."""
+    items, total = await _cameras(uow, page, where)
+    return camera_features(items, total=total, page=page)
 
 
 @router.get("/cameras/{camera_id}", response_model=CameraRead)
@@ -181,6 +334,7 @@ async def take_frame(
     request: Request,
     uow: UowDep,
     limit: FrameLimit,
+    health: Health,
     _: FrameSource,
     captured_at: Annotated[
         AwareDatetime, Query(description="When the camera captured the frame, ISO 8601 with offset")
@@ -207,6 +361,8 @@ async def take_frame(
         declared_type=declared,
         captured_at=captured_at,
         pan_deg=pan_deg,
+        received_at=datetime.now(UTC),
+        health=health,
     )
     return FrameReceipt.model_validate(receipt)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from city_common.db.uow import UnitOfWork
@@ -13,6 +13,8 @@ from city_common.geo import GeoPoint
 from city_common.messaging.consumer import Delivery
 from city_common.web.problems import Problem, conflict, not_found
 from video_ingest.adapters import repository as repo
+from video_ingest.domain.area import BoundingBox
+from video_ingest.domain.health import HealthPolicy
 from video_ingest.domain.images import UndecodableImage, read_frame
 from video_ingest.domain.model import (
     ACTIVE_ALARM_STATUSES,
@@ -24,6 +26,7 @@ from video_ingest.domain.model import (
 
 FRAME_CAPTURED = spec_for_type("city.camera.frame.captured.v1")
 CAMERA_ONLINE = spec_for_type("city.camera.online.v1")
+CAMERA_OFFLINE = spec_for_type("city.camera.offline.v1")
 
 
 def _invalid(field: str, detail: str, code: str) -> Problem:
@@ -58,8 +61,12 @@ async def register_camera(
     presets: Sequence[float],
     snapshot_url: str | None,
     status: CameraStatus,
+    expected_interval_s: float | None,
+    cruise_interval_s: float | None,
+    health: HealthPolicy,
+    now: datetime,
 ) -> dict[str, Any]:
-    """Add a camera to the registry."""
+    """Add a camera to the registry; one with a snapshot URL is cruised from now on."""
     added = await repo.add_camera(
         uow.session,
         id=camera_id,
@@ -71,6 +78,16 @@ async def register_camera(
         presets=list(presets),
         snapshot_url=snapshot_url,
         status=status.value,
+        expected_interval_s=expected_interval_s,
+        cruise_interval_s=cruise_interval_s,
+        next_poll_at=now if snapshot_url is not None else None,
+        # A camera that never delivers its first frame goes offline like any other.
+        frame_due_by=health.frame_due_by(
+            now,
+            declared_s=expected_interval_s,
+            has_snapshot_url=snapshot_url is not None,
+            cruise_interval_s=cruise_interval_s,
+        ),
     )
     if not added:
         raise conflict(f"camera {camera_id!r} already exists")
@@ -88,10 +105,26 @@ async def get_camera(uow: UnitOfWork, camera_id: str) -> dict[str, Any]:
 
 
 async def list_cameras(
-    uow: UnitOfWork, *, kind: str | None, status: str | None, limit: int, offset: int
+    uow: UnitOfWork,
+    *,
+    kind: str | None,
+    status: str | None,
+    bbox: BoundingBox | None = None,
+    near: GeoPoint | None = None,
+    radius_m: float | None = None,
+    limit: int,
+    offset: int,
 ) -> tuple[list[dict[str, Any]], int]:
+    """A page of cameras, filtered by kind, status and place."""
     found, total = await repo.list_cameras(
-        uow.session, kind=kind, status=status, limit=limit, offset=offset
+        uow.session,
+        kind=kind,
+        status=status,
+        bbox=bbox,
+        near=near,
+        radius_m=radius_m,
+        limit=limit,
+        offset=offset,
     )
     return await _with_active_alarms(uow, found), total
 
@@ -111,10 +144,39 @@ async def take_frame(
     declared_type: str,
     captured_at: datetime,
     pan_deg: float | None,
+    received_at: datetime,
+    health: HealthPolicy,
 ) -> dict[str, Any]:
-    """Accept a camera frame: keep it as the snapshot and pass it on to fire detection."""
+    """Accept a pushed camera frame and commit."""
+    receipt = await accept_frame(
+        uow,
+        camera_id=camera_id,
+        image=image,
+        declared_type=declared_type,
+        captured_at=captured_at,
+        pan_deg=pan_deg,
+        received_at=received_at,
+        health=health,
+    )
+    await uow.commit()
+    return receipt
+
+
+async def accept_frame(
+    uow: UnitOfWork,
+    *,
+    camera_id: str,
+    image: bytes,
+    declared_type: str,
+    captured_at: datetime,
+    pan_deg: float | None,
+    received_at: datetime,
+    health: HealthPolicy,
+) -> dict[str, Any]:
+    """Accept a camera frame, pushed or polled: keep it as the snapshot and pass it on to
+    fire detection; a camera that was offline is back. The caller commits."""
     try:
-        check_capture_time(captured_at, now=datetime.now(UTC))
+        check_capture_time(captured_at, now=received_at)
     except CaptureTimeOutOfRange as exc:
         raise _invalid("query.captured_at", str(exc), "capture_time_out_of_range") from exc
     # Locked so that a camera coming back online is announced once.
@@ -136,6 +198,12 @@ async def take_frame(
         pan_deg=pan,
         captured_at=captured_at,
         image=image,
+        frame_due_by=health.frame_due_by(
+            received_at,
+            declared_s=camera["expected_interval_s"],
+            has_snapshot_url=camera["snapshot_url"] is not None,
+            cruise_interval_s=camera["cruise_interval_s"],
+        ),
     )
     uow.emit(
         FRAME_CAPTURED,
@@ -153,12 +221,11 @@ async def take_frame(
                 camera_id=camera_id,
                 camera_kind=kind,
                 status="online",
-                since=datetime.now(UTC),
+                since=received_at,
                 last_frame_at=captured_at,
                 location=GeoPoint.model_validate(camera["location"]),
             ),
         )
-    await uow.commit()
     return {
         "camera_id": camera_id,
         "content_type": header.content_type,
@@ -168,6 +235,31 @@ async def take_frame(
         "captured_at": captured_at,
         "pan_deg": pan,
     }
+
+
+async def sweep_camera_health(uow: UnitOfWork, *, now: datetime, limit: int = 500) -> list[str]:
+    """Take cameras that owe a frame offline, one event each; returns their ids.
+
+    Safe with several replicas: overdue cameras are claimed with SKIP LOCKED, and a
+    camera already offline is no longer a candidate, so each outage is announced once.
+    """
+    overdue = await repo.overdue_cameras(uow.session, now=now, limit=limit)
+    for camera in overdue:
+        await repo.set_status(uow.session, camera["id"], CameraStatus.OFFLINE.value)
+        uow.emit(
+            CAMERA_OFFLINE,
+            s.CameraStatusChanged(
+                camera_id=camera["id"],
+                camera_kind=s.CameraKind(camera["kind"]),
+                status="offline",
+                # Offline from the moment the frame it owed did not come.
+                since=camera["frame_due_by"],
+                last_frame_at=camera["last_frame_at"],
+                location=GeoPoint.model_validate(camera["location"]),
+            ),
+        )
+    await uow.commit()
+    return [camera["id"] for camera in overdue]
 
 
 async def snapshot(uow: UnitOfWork, camera_id: str) -> dict[str, Any]:

@@ -1,0 +1,410 @@
+"""End-to-end fire alarm latency: from a frame's POST to video-ingest to the alarm event
+on Kafka, at the load of Yongchuan's cameras (73 forest + 703 traffic, 1 frame/s each).
+
+    make stack-up && uv run python bench/fire/latency_bench.py
+    uv run python bench/fire/latency_bench.py --duration 90 --fires 8 --ingest-workers 2
+
+What runs: video-ingest (``--ingest-workers`` processes on one database, each with
+its outbox relay) and one fire-detect, as ``python -m <package>`` exactly as
+``make run`` starts them, on fresh migrated databases and a topic prefix of their
+own, against the local PostgreSQL and Kafka. The driver registers the cameras,
+then posts one 640x480 JPEG per camera per second, each camera at its own phase
+within the second. Forest cameras show the evaluation set's scenes without fire;
+every ``duration / (fires + 1)`` seconds one forest camera starts showing a fire
+sequence of the evaluation set instead.
+
+The latency of an alarm is measured from the start of the POST of the frame that
+raised it (the alarm's evidence names the frame's capture time) to the moment the
+driver's consumer of ``fire.alarms`` holds the raised event: frame intake, the
+outbox relay, Kafka, fire-detect's batch consumer, detection, the tracker, the
+alarm's own outbox, Kafka again.
+
+Baselines in the same run: the POST round trip of every frame (what intake alone
+costs at this load), and the rate the driver actually achieved.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+from aiokafka import AIOKafkaConsumer
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from make_eval_set import NEGATIVE, POSITIVE, LabelledSequence, evaluation_set  # noqa: E402
+
+from city_common.settings import ServiceSettings  # noqa: E402
+from city_common.testing import (  # noqa: E402
+    KAFKA_BOOTSTRAP,
+    bearer,
+    drop_created_databases,
+    free_port,
+    migrated_database,
+)
+
+REPO = Path(__file__).resolve().parents[2]
+LOGS = REPO / ".local" / "bench" / "latency"
+ORIGIN = (105.90, 29.40)  # the forest cameras stand on a west-east line from here
+SPACING_DEG = 0.03  # about 2.9 km apart
+HFOV = 60.0
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    rank = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
+    return ordered[rank]
+
+
+@dataclass
+class Camera:
+    id: str
+    kind: str
+    lon: float
+    lat: float
+    phase: float  # seconds after each whole second at which it sends
+    frames: list[bytes]
+    position: int = 0
+    fire: LabelledSequence | None = None
+
+    def next_frame(self) -> bytes:
+        frame = self.frames[self.position % len(self.frames)]
+        self.position += 1
+        return frame
+
+
+@dataclass
+class Run:
+    sent: dict[tuple[str, str], float] = field(default_factory=dict)  # (camera, captured) -> t
+    post_s: list[float] = field(default_factory=list)
+    errors: dict[str, int] = field(default_factory=dict)
+    fire_started: dict[str, float] = field(default_factory=dict)  # camera -> t
+    alarms: list[tuple[str, str, float]] = field(default_factory=list)  # (alarm, camera, t)
+
+
+def start_service(
+    package: str, name: str, port: int, database: str, prefix: str
+) -> subprocess.Popen[bytes]:
+    LOGS.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ)
+    env.update(
+        {
+            "CITY_SERVICE_NAME": name,
+            "CITY_HTTP_PORT": str(port),
+            "CITY_HTTP_HOST": "127.0.0.1",
+            "CITY_DATABASE_URL": database,
+            "CITY_KAFKA_BOOTSTRAP": KAFKA_BOOTSTRAP,
+            "CITY_TOPIC_PREFIX": prefix,
+            "CITY_ENVIRONMENT": "dev",
+            "CITY_LOG_LEVEL": "WARNING",
+        }
+    )
+    log = (LOGS / f"{name}-{port}.log").open("ab")
+    return subprocess.Popen(  # noqa: S603 - our own interpreter and package
+        [sys.executable, "-m", package], env=env, stdout=log, stderr=subprocess.STDOUT, cwd=REPO
+    )
+
+
+async def wait_ready(client: httpx.AsyncClient, url: str, timeout_s: float = 90.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            if (await client.get(f"{url}/readyz")).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        await asyncio.sleep(0.3)
+    raise RuntimeError(f"{url} not ready after {timeout_s:.0f} s; see {LOGS}")
+
+
+def cameras(args: argparse.Namespace, scenes: list[LabelledSequence]) -> list[Camera]:
+    negatives = [s for s in scenes if s.category in NEGATIVE]
+    out: list[Camera] = []
+    total = args.forest + args.traffic
+    for i in range(args.forest):
+        scene = negatives[i % len(negatives)]
+        # Played forwards then backwards: a loop without a jump that looks like motion.
+        frames = scene.frames + scene.frames[-2:0:-1]
+        out.append(
+            Camera(
+                f"lat-forest-{i:03d}",
+                "forest",
+                ORIGIN[0] + i * SPACING_DEG,
+                ORIGIN[1],
+                (i / total) % 1.0,
+                frames,
+            )
+        )
+    # Traffic frames are never analysed for fire: one scene's frames serve them all.
+    traffic_frames = negatives[0].frames
+    for j in range(args.traffic):
+        out.append(
+            Camera(
+                f"lat-traffic-{j:03d}",
+                "traffic",
+                105.80 + (j % 40) * 0.005,
+                29.30 + (j // 40) * 0.005,
+                ((args.forest + j) / total) % 1.0,
+                traffic_frames,
+            )
+        )
+    return out
+
+
+async def register(
+    client: httpx.AsyncClient, ingest: str, detect: str, cams: list[Camera], headers: dict[str, str]
+) -> None:
+    sem = asyncio.Semaphore(16)
+
+    async def one(cam: Camera) -> None:
+        async with sem:
+            body = {
+                "id": cam.id,
+                "kind": cam.kind,
+                "location": {"type": "Point", "coordinates": [cam.lon, cam.lat]},
+                "elevation_m": 600.0,
+                "heading_deg": 0.0,
+                "hfov_deg": HFOV,
+            }
+            r = await client.post(f"{ingest}/cameras", json=body, headers=headers)
+            r.raise_for_status()
+            if cam.kind == "forest":
+                view = {"location": body["location"], "hfov_deg": HFOV}
+                r = await client.put(f"{detect}/cameras/{cam.id}/view", json=view, headers=headers)
+                r.raise_for_status()
+
+    await asyncio.gather(*(one(c) for c in cams))
+
+
+async def post_frame(
+    client: httpx.AsyncClient, url: str, cam: Camera, headers: dict[str, str], run: Run
+) -> None:
+    image = cam.next_frame()
+    captured = datetime.now(UTC).isoformat(timespec="microseconds")
+    started = time.monotonic()
+    run.sent[(cam.id, captured)] = started
+    try:
+        r = await client.post(
+            f"{url}/cameras/{cam.id}/frames",
+            params={"captured_at": captured, "pan_deg": 0.0},
+            content=image,
+            headers={**headers, "content-type": "image/jpeg"},
+        )
+        if r.status_code != 202:
+            run.errors[str(r.status_code)] = run.errors.get(str(r.status_code), 0) + 1
+    except httpx.HTTPError as exc:
+        run.errors[type(exc).__name__] = run.errors.get(type(exc).__name__, 0) + 1
+    run.post_s.append(time.monotonic() - started)
+
+
+def fire_schedule(args: argparse.Namespace, forest: list[Camera]) -> Iterator[tuple[float, Camera]]:
+    gap = args.duration / (args.fires + 1)
+    # Spread over the line of cameras, so no two burning cameras are neighbours.
+    step = max(1, len(forest) // max(1, args.fires))
+    for k in range(args.fires):
+        yield gap * (k + 1), forest[(k * step + step // 2) % len(forest)]
+
+
+async def drive(
+    client: httpx.AsyncClient,
+    ingest_urls: list[str],
+    cams: list[Camera],
+    fires: list[LabelledSequence],
+    args: argparse.Namespace,
+    headers: dict[str, str],
+    run: Run,
+    procs: list[subprocess.Popen[bytes]],
+) -> float:
+    forest = [c for c in cams if c.kind == "forest"]
+    schedule = list(fire_schedule(args, forest))
+    t0 = time.monotonic()
+    tasks: set[asyncio.Task[None]] = set()
+    second = 0
+    while second < args.duration:
+        dead = [p.args[-1] for p in procs if p.poll() is not None]
+        if dead:
+            raise RuntimeError(f"{', '.join(map(str, dead))} exited during the run; see {LOGS}")
+        for at, cam in schedule:
+            if second == int(at) and cam.fire is None:
+                cam.fire = fires[len(run.fire_started) % len(fires)]
+                start = cam.fire.fire_from_frame or 0
+                cam.frames, cam.position = cam.fire.frames[start:], 0
+                run.fire_started[cam.id] = time.monotonic()
+        for i, cam in enumerate(cams):
+            delay = t0 + second + cam.phase - time.monotonic()
+            # Always yield: behind schedule, the frames must still go out (and a
+            # signal still be heard) rather than queue up in a loop that never waits.
+            await asyncio.sleep(max(0.0, delay))
+            task = asyncio.create_task(
+                post_frame(client, ingest_urls[i % len(ingest_urls)], cam, headers, run)
+            )
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
+        second += 1
+    if tasks:
+        # Frames still in flight after the load get a bounded while to finish.
+        _, late = await asyncio.wait(tasks, timeout=60.0)
+        for task in late:
+            task.cancel()
+        if late:
+            run.errors["unfinished"] = len(late)
+    return time.monotonic() - t0
+
+
+async def listen(
+    topic: str,
+    detect: str,
+    client: httpx.AsyncClient,
+    headers: dict[str, str],
+    run: Run,
+    ready: asyncio.Event,
+    latencies: list[tuple[str, float]],
+) -> None:
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=KAFKA_BOOTSTRAP,
+        auto_offset_reset="earliest",
+        group_id=f"latency-bench-{uuid.uuid4().hex[:6]}",
+    )
+    await consumer.start()
+    ready.set()
+    try:
+        async for message in consumer:
+            received = time.monotonic()
+            kind = dict(message.headers).get("ce_type", b"").decode()
+            if kind != "city.fire.alarm.raised.v1":
+                continue
+            payload = json.loads(message.value)
+            alarm_id, camera_id = payload["alarm_id"], payload.get("camera_id") or ""
+            run.alarms.append((alarm_id, camera_id, received))
+            detail = (await client.get(f"{detect}/alarms/{alarm_id}", headers=headers)).json()
+            captured = (detail.get("evidence") or {}).get("captured_at")
+            if captured is None:
+                continue
+            key = (camera_id, datetime.fromisoformat(captured).isoformat(timespec="microseconds"))
+            if key in run.sent:
+                latencies.append((camera_id, received - run.sent[key]))
+    finally:
+        await consumer.stop()
+
+
+async def main(args: argparse.Namespace) -> None:
+    tag = uuid.uuid4().hex[:8]
+    prefix = f"lat{tag}."
+    ingest_db = await migrated_database("video_ingest", f"bench_lat_vi_{tag}")
+    detect_db = await migrated_database("fire_detect", f"bench_lat_fd_{tag}")
+    scenes = evaluation_set(seed=args.seed, per_category=args.per_category)
+    fires = [s for s in scenes if s.category in POSITIVE and s.fire_from_frame is not None]
+    procs: list[subprocess.Popen[bytes]] = []
+    ingest_urls: list[str] = []
+    for _ in range(args.ingest_workers):
+        port = free_port()
+        procs.append(start_service("video_ingest", "video-ingest", port, ingest_db, prefix))
+        ingest_urls.append(f"http://127.0.0.1:{port}")
+    detect_port = free_port()
+    procs.append(start_service("fire_detect", "fire-detect", detect_port, detect_db, prefix))
+    detect = f"http://127.0.0.1:{detect_port}"
+    headers = bearer(ServiceSettings(), "admin", "service", "operator", subject="latency-bench")
+    run = Run()
+    latencies: list[tuple[str, float]] = []
+    limits = httpx.Limits(
+        max_connections=args.connections, max_keepalive_connections=args.connections
+    )
+    try:
+        async with httpx.AsyncClient(timeout=30.0, limits=limits) as client:
+            for url in [*ingest_urls, detect]:
+                await wait_ready(client, url)
+            cams = cameras(args, scenes)
+            await register(client, ingest_urls[0], detect, cams, headers)
+            ready = asyncio.Event()
+            listener = asyncio.create_task(
+                listen(prefix + "fire.alarms", detect, client, headers, run, ready, latencies)
+            )
+            await ready.wait()
+            print(
+                f"driving {len(cams)} cameras ({args.forest} forest, {args.traffic} traffic) at "
+                f"1 frame/s for {args.duration} s, {args.fires} fires, "
+                f"{args.ingest_workers} video-ingest process(es), 1 fire-detect",
+                flush=True,
+            )
+            elapsed = await drive(client, ingest_urls, cams, fires, args, headers, run, procs)
+            # Let the last fires' alarms arrive.
+            await asyncio.sleep(args.drain)
+            listener.cancel()
+            await asyncio.gather(listener, return_exceptions=True)
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        await drop_created_databases()
+
+    frames = len(run.post_s)
+    print(
+        f"\nframes posted          {frames:,} in {elapsed:.1f} s = {frames / elapsed:,.0f} frames/s "
+        f"(asked {len(cams):,}/s)"
+    )
+    print(f"frame errors           {run.errors or 'none'}")
+    print(
+        f"POST round trip (baseline)  p50 {percentile(run.post_s, 50) * 1000:7.1f} ms   "
+        f"p99 {percentile(run.post_s, 99) * 1000:7.1f} ms"
+    )
+    burning = set(run.fire_started)
+    fire_alarms = {c for _, c, _ in run.alarms if c in burning}
+    first: dict[str, float] = {}
+    for camera_id, latency in latencies:
+        if camera_id in burning and camera_id not in first:
+            first[camera_id] = latency
+    values = list(first.values())
+    print(f"fires started          {len(burning)}; alarmed {len(fire_alarms)}")
+    if values:
+        print(
+            f"frame POST -> alarm event on Kafka, over {len(values)} alarms: "
+            f"p50 {statistics.median(values) * 1000:.0f} ms, "
+            f"p99 {percentile(values, 99) * 1000:.0f} ms, max {max(values) * 1000:.0f} ms"
+        )
+    others = [a for a, c, _ in run.alarms if c not in burning]
+    print(f"alarms on cameras without fire: {len(others)} in {elapsed / 60:.1f} min")
+
+
+async def guarded(args: argparse.Namespace) -> None:
+    # SIGTERM (a timeout, a CI runner) cancels the run, so that the services it
+    # started are stopped and its databases dropped on the way out.
+    task = asyncio.current_task()
+    assert task is not None
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
+    await main(args)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--forest", type=int, default=73)
+    parser.add_argument("--traffic", type=int, default=703)
+    parser.add_argument("--duration", type=int, default=60, help="seconds of load")
+    parser.add_argument("--fires", type=int, default=6)
+    parser.add_argument("--ingest-workers", type=int, default=2)
+    parser.add_argument("--connections", type=int, default=128)
+    parser.add_argument("--drain", type=float, default=10.0, help="seconds to wait after the load")
+    parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--per-category", type=int, default=3)
+    asyncio.run(guarded(parser.parse_args()))
