@@ -233,7 +233,7 @@ async def main() -> None:
             f"grid-events consumer           {cases / busy:>9,.0f} cases/s    ({busy:.1f} s from "
             f"the first case to the last; {cases / total:,.0f}/s over {total:.1f} s with start-up)"
         )
-        print(f"service rate / bare consumer    {(cases / busy) / (args.events / raw):>9.1%}")
+        print(f"service rate / bare consumer    {(cases / busy) / (args.events / raw):>9.2%}")
     finally:
         await drop_created_databases()
 

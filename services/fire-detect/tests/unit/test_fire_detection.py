@@ -360,6 +360,17 @@ def test_a_wisp_that_neither_swells_nor_climbs_well_is_no_smoke() -> None:
     assert [a.kind for batch in alerts for a in batch] == ["smoke"]
 
 
+def test_a_top_cut_by_the_frame_does_not_rise() -> None:
+    # A cloud that swells as it slides out of the top of the picture.
+    tops, heights = [10, 8, 8, 0, 0, 0], [44, 44, 44, 52, 52, 52]
+    cloud = [
+        [Detection(FireCue.SMOKE, Box(94, top, 56, height), 0.65, 0.3, 56 * height)]
+        for top, height in zip(tops, heights, strict=True)
+    ]
+    _, alerts = feed(cloud)
+    assert all(not a for a in alerts)
+
+
 def spreading(i: int, confidence: float) -> Detection:
     """Frame i of a grey region that widens fast and creeps up, from a fixed bottom."""
     box = Box(150 - i, 180 - i, 20 + 2 * i, 20 + i)

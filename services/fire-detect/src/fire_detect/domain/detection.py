@@ -821,7 +821,12 @@ def _slope(frames: Sequence[int], values: Sequence[float]) -> float:
 
 def _rise(sightings: Sequence[Sighting]) -> float:
     """How far the top went up over the sightings (fitted, not from two noisy boxes),
-    in multiples of the region's typical height."""
+    in multiples of the region's typical height. A top cut by the top of the frame is
+    not where the region ends, so those sightings do not count (a cloud sliding out
+    of the picture does not rise)."""
+    sightings = [s for s in sightings if s.box.y > 0]
+    if len(sightings) < 2:
+        return 0.0
     frames = [s.frame for s in sightings]
     span = frames[-1] - frames[0]
     height = median(s.box.h for s in sightings)
