@@ -363,9 +363,10 @@ def test_a_wisp_that_neither_swells_nor_climbs_well_is_no_smoke() -> None:
 def test_a_top_cut_by_the_frame_does_not_rise() -> None:
     # A cloud that swells as it slides out of the top of the picture.
     tops, heights = [10, 8, 8, 0, 0, 0], [44, 44, 44, 52, 52, 52]
+    widths = [56, 58, 56, 58, 58, 56]
     cloud = [
-        [Detection(FireCue.SMOKE, Box(94, top, 56, height), 0.65, 0.3, 56 * height)]
-        for top, height in zip(tops, heights, strict=True)
+        [Detection(FireCue.SMOKE, Box(94, top, width, height), 0.65, 0.3, width * height)]
+        for top, height, width in zip(tops, heights, widths, strict=True)
     ]
     _, alerts = feed(cloud)
     assert all(not a for a in alerts)
