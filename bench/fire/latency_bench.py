@@ -207,37 +207,58 @@ class Pool:
         self.free = asyncio.Semaphore(size)
 
     async def post(self, target: str, headers: bytes, body: bytes) -> int:
+        request = (
+            b"POST "
+            + target.encode()
+            + b" HTTP/1.1\r\nHost: "
+            + self.host.encode()
+            + b"\r\n"
+            + headers
+            + b"Content-Length: "
+            + str(len(body)).encode()
+            + b"\r\n\r\n"
+            + body
+        )
         async with self.free:
             try:
                 reader, writer = self.idle.get_nowait()
+                reused = True
             except asyncio.QueueEmpty:
                 reader, writer = await asyncio.open_connection(self.host, self.port)
+                reused = False
             try:
-                writer.write(
-                    b"POST "
-                    + target.encode()
-                    + b" HTTP/1.1\r\nHost: "
-                    + self.host.encode()
-                    + b"\r\n"
-                    + headers
-                    + b"Content-Length: "
-                    + str(len(body)).encode()
-                    + b"\r\n\r\n"
-                    + body
-                )
-                await writer.drain()
-                head = await reader.readuntil(b"\r\n\r\n")
-                status = int(head[9:12])
-                length = 0
-                for line in head.split(b"\r\n"):
-                    if line.lower().startswith(b"content-length:"):
-                        length = int(line.split(b":", 1)[1])
-                await reader.readexactly(length)
+                status = await self._exchange(reader, writer, request)
+            except (OSError, asyncio.IncompleteReadError):
+                writer.close()
+                if not reused:
+                    raise
+                # The server closed the idle connection (keep-alive timeout) before
+                # this request reached it: once more on a new one.
+                reader, writer = await asyncio.open_connection(self.host, self.port)
+                try:
+                    status = await self._exchange(reader, writer, request)
+                except BaseException:
+                    writer.close()
+                    raise
             except BaseException:
                 writer.close()
                 raise
             self.idle.put_nowait((reader, writer))
             return status
+
+    @staticmethod
+    async def _exchange(
+        reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes
+    ) -> int:
+        writer.write(request)
+        await writer.drain()
+        head = await reader.readuntil(b"\r\n\r\n")
+        length = 0
+        for line in head.split(b"\r\n"):
+            if line.lower().startswith(b"content-length:"):
+                length = int(line.split(b":", 1)[1])
+        await reader.readexactly(length)
+        return int(head[9:12])
 
 
 async def post_frame(pool: Pool, cam: Camera, headers: bytes, run: Run) -> None:
