@@ -133,7 +133,8 @@ def test_a_camera_fire_is_located_planned_notified_dispatched_and_closed(
     with httpx.Client(
         base_url=f"{platform.gateway}/api/v1", timeout=20, headers=platform.headers()
     ) as api:
-        # The towers, in video-ingest's registry and in fire-detect's views.
+        # The towers, registered once in video-ingest: fire-detect learns their place
+        # and field of view from the registration event.
         for camera in (fire_camera, quiet_camera):
             created = api.post(
                 "/video-ingest/cameras",
@@ -148,11 +149,10 @@ def test_a_camera_fire_is_located_planned_notified_dispatched_and_closed(
                 },
             )
             assert created.status_code == 201, created.text
-            view = api.put(
-                f"/fire-detect/cameras/{camera}/view",
-                json={"location": point(*TOWER), "hfov_deg": HFOV},
+            poll(
+                lambda camera=camera: api.get(f"/fire-detect/cameras/{camera}/view"),
+                lambda got: got.status_code == 200 and got.json()["hfov_deg"] == HFOV,
             )
-            assert view.status_code == 200, view.text
 
         # The forest around the fire, imported as GeoJSON.
         resources = {

@@ -16,6 +16,7 @@ from fire_scenes import H, W, fire_sequence, quiet_sequence
 
 from city_common.events import schemas as s
 from city_common.events.registry import spec_for_type
+from city_common.geo import GeoPoint
 from city_common.messaging import KafkaPublisher, ensure_topics
 from city_common.testing import (
     KAFKA_BOOTSTRAP,
@@ -77,6 +78,52 @@ async def publish(service: Service, camera: str, pan: float, frames: list[bytes]
         await publisher.send_many(batch)
     finally:
         await publisher.stop()
+
+
+async def test_a_forest_camera_registered_in_video_ingest_gets_its_view(
+    service: Service,
+) -> None:
+    spec = spec_for_type("city.camera.registered.v1")
+    topic = service.prefix + "camera.status"
+    batch = []
+    for camera, kind, hfov in (
+        ("reg-forest", s.CameraKind.FOREST, 48.0),
+        ("reg-road", s.CameraKind.TRAFFIC, 48.0),
+        ("reg-panorama", s.CameraKind.FOREST, 180.0),
+    ):
+        payload = s.CameraRegistered(
+            camera_id=camera,
+            camera_kind=kind,
+            location=GeoPoint(type="Point", coordinates=(105.91, 29.41)),
+            elevation_m=700.0,
+            heading_deg=30.0,
+            hfov_deg=hfov,
+            presets=[30.0, 60.0],
+            registered_at=datetime.now(UTC),
+        )
+        key, event = spec.build(payload, source="/test")
+        batch.append((topic, key, event.to_headers(), event.data))
+    await ensure_topics(KAFKA_BOOTSTRAP, [topic])
+    publisher = KafkaPublisher(KAFKA_BOOTSTRAP, client_id="test-camera-registered")
+    await publisher.start()
+    try:
+        await publisher.send_many(batch)
+    finally:
+        await publisher.stop()
+    reader = service.auth("operator")
+
+    async def view_of(camera: str) -> httpx.Response:
+        return await service.client.get(f"/cameras/{camera}/view", headers=reader)
+
+    async def learnt() -> bool:
+        return (await view_of("reg-forest")).status_code == 200
+
+    await wait_until(learnt)
+    view = (await view_of("reg-forest")).json()
+    assert view["hfov_deg"] == 48.0 and view["location"]["coordinates"] == [105.91, 29.41]
+    # Only forest cameras with a field of view a bearing can use are kept.
+    assert (await view_of("reg-road")).status_code == 404
+    assert (await view_of("reg-panorama")).status_code == 404
 
 
 async def frames_seen(service: Service, camera: str) -> int:

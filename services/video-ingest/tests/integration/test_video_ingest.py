@@ -108,6 +108,19 @@ async def test_cameras_are_registered_filtered_paged_and_removed(service: Servic
             "/cameras", json=camera(ident, kind=kind, status=status), headers=admin
         )
         assert made.status_code == 201, made.text
+    # Each registration is announced, with what fire detection needs to locate a fire.
+    everything = await read_topic(service.prefix + "camera.status", expected=10_000, timeout_s=3)
+    registered = {
+        key: spec_for_type("city.camera.registered.v1").model.model_validate_json(value or b"")
+        for key, headers, value in everything
+        if headers["ce_type"] == b"city.camera.registered.v1"
+    }
+    assert {b"forest-01", b"forest-02", b"road-01", b"square-01"} <= set(registered)
+    forest = registered[b"forest-01"]
+    assert isinstance(forest, s.CameraRegistered)
+    assert forest.camera_kind == s.CameraKind.FOREST and forest.hfov_deg > 0
+    assert forest.location.coordinates == (105.88, 29.40)
+    assert forest.presets == [90.0, 135.0, 180.0]
     first = (await service.client.get("/cameras/forest-01", headers=reader)).json()
     assert first["presets"] == [90.0, 135.0, 180.0] and first["status"] == "online"
     assert first["location"] == {"type": "Point", "coordinates": [105.88, 29.40]}
@@ -292,7 +305,9 @@ async def test_an_accepted_frame_is_the_snapshot_and_goes_on_the_bus(service: Se
     assert datetime.fromisoformat(headers["ce_capturedat"].decode()) == later
     assert first in by_value
 
-    status = await read_topic(service.prefix + "camera.status", expected=1)
+    # The topic also carries the cameras' registrations: read what is there.
+    everything = await read_topic(service.prefix + "camera.status", expected=10_000, timeout_s=3)
+    status = [m for m in everything if m[1]["ce_type"] != b"city.camera.registered.v1"]
     assert [(k, h["ce_type"]) for k, h, _ in status] == [(b"ridge-01", b"city.camera.online.v1")]
     online = spec_for_type("city.camera.online.v1").model.model_validate_json(status[0][2] or b"")
     assert isinstance(online, s.CameraStatusChanged) and online.last_frame_at == now

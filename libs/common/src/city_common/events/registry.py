@@ -122,6 +122,15 @@ EVENTS: tuple[EventSpec, ...] = (
         },
     ),
     _spec(
+        "city.camera.registered.v1",
+        "camera.status",
+        s.CameraRegistered,
+        "camera_id",
+        "video-ingest",
+        ("fire-detect",),
+        "A camera joined the registry: its place, heading and field of view.",
+    ),
+    _spec(
         "city.camera.offline.v1",
         "camera.status",
         s.CameraStatusChanged,

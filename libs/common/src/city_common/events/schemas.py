@@ -41,6 +41,20 @@ class FrameCaptured(EventPayload):
     tilt_deg: float = Field(default=0.0, ge=-90.0, le=90.0)
 
 
+class CameraRegistered(EventPayload):
+    """A camera joined the registry (or was registered again): where it stands and
+    how wide it sees, which is what locating a fire along its bearing needs."""
+
+    camera_id: Identifier
+    camera_kind: CameraKind
+    location: GeoPoint
+    elevation_m: float = Field(ge=-500.0, le=9000.0)
+    heading_deg: float = Field(ge=0.0, lt=360.0)
+    hfov_deg: float = Field(gt=0.0, le=180.0)
+    presets: list[float] = Field(default_factory=list, max_length=32)
+    registered_at: AwareDatetime
+
+
 class CameraStatusChanged(EventPayload):
     camera_id: Identifier
     camera_kind: CameraKind

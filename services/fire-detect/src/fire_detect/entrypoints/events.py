@@ -1,4 +1,5 @@
-"""What fire-detect consumes: the camera frames, a high-rate topic taken in batches."""
+"""What fire-detect consumes: the camera frames, a high-rate topic taken in batches, and
+the cameras' registrations, for their place and field of view."""
 
 from __future__ import annotations
 
@@ -25,5 +26,10 @@ def subscriptions(runtime: Runtime) -> Sequence[Subscription]:
             "camera.frames",
             partial(handlers.on_frame, detector=detector, settings=settings),
             batch_handler=partial(handlers.on_frames, detector=detector, settings=settings),
+        ),
+        Subscription(
+            "camera.status",
+            handlers.on_camera_registered,
+            event_types=frozenset({"city.camera.registered.v1"}),
         ),
     )

@@ -498,6 +498,29 @@ async def put_camera_view(
     return view
 
 
+async def on_camera_registered(delivery: Delivery, uow: UnitOfWork) -> None:
+    """A forest camera joined video-ingest's registry: its place and field of view
+    become its view here, so its alarms can be located without a second registration.
+    A view set through the API later (a surveyed position) replaces it."""
+    payload = delivery.payload
+    assert isinstance(payload, s.CameraRegistered)  # noqa: S101 - registry guarantees it
+    if payload.camera_kind is not s.CameraKind.FOREST:
+        return
+    if payload.hfov_deg >= 180.0:
+        # A bearing needs a field of view under 180 degrees (a panoramic camera has none).
+        log.warning(
+            "forest camera registered with a field of view of 180 degrees or more; no view kept",
+            extra={"camera_id": payload.camera_id},
+        )
+        return
+    await repo.put_view(
+        uow.session,
+        camera_id=payload.camera_id,
+        location=payload.location,
+        hfov_deg=payload.hfov_deg,
+    )
+
+
 async def get_camera_view(uow: UnitOfWork, camera_id: str) -> dict[str, Any]:
     view = (await repo.get_views(uow.session, [camera_id])).get(camera_id)
     if view is None:

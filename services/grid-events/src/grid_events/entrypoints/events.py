@@ -17,7 +17,12 @@ def subscriptions(runtime: Runtime) -> Sequence[Subscription]:
     rule, policy = settings.dedup_rule, settings.workflow_policy
     return (
         Subscription("fire.alarms", partial(handlers.on_fire_alarm, rule=rule, policy=policy)),
-        Subscription("camera.status", partial(handlers.on_camera_status, rule=rule, policy=policy)),
+        Subscription(
+            "camera.status",
+            partial(handlers.on_camera_status, rule=rule, policy=policy),
+            # A camera's registration is not an incident.
+            event_types=frozenset({"city.camera.offline.v1", "city.camera.online.v1"}),
+        ),
         Subscription("env.exceedances", partial(handlers.on_exceedance, rule=rule, policy=policy)),
         Subscription(
             "traffic.incidents", partial(handlers.on_traffic_incident, rule=rule, policy=policy)

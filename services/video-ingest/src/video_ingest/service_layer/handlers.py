@@ -26,6 +26,7 @@ from video_ingest.domain.model import (
 
 FRAME_CAPTURED = spec_for_type("city.camera.frame.captured.v1")
 CAMERA_ONLINE = spec_for_type("city.camera.online.v1")
+CAMERA_REGISTERED = spec_for_type("city.camera.registered.v1")
 CAMERA_OFFLINE = spec_for_type("city.camera.offline.v1")
 
 
@@ -91,6 +92,21 @@ async def register_camera(
     )
     if not added:
         raise conflict(f"camera {camera_id!r} already exists")
+    # Fire detection locates a fire from the camera's place and field of view: it
+    # learns them from this event rather than from a registration of its own.
+    uow.emit(
+        CAMERA_REGISTERED,
+        s.CameraRegistered(
+            camera_id=camera_id,
+            camera_kind=kind,
+            location=location,
+            elevation_m=elevation_m,
+            heading_deg=heading_deg,
+            hfov_deg=hfov_deg,
+            presets=list(presets),
+            registered_at=now,
+        ),
+    )
     camera = await get_camera(uow, camera_id)
     await uow.commit()
     return camera
