@@ -8,14 +8,27 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 GATEWAY = "http://127.0.0.1:8000"
+
+
+def poll(fetch: Callable[[], Any], until: Callable[[Any], bool], timeout_s: float = 45) -> Any:
+    """``fetch()`` again and again until ``until`` holds of its value; that value."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = fetch()
+        if until(value):
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met in {timeout_s} s; last value: {value}")
+        time.sleep(0.25)
 
 
 @dataclass

@@ -10,9 +10,8 @@ import json
 import random
 import sys
 import threading
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -25,7 +24,7 @@ from city_common.settings import ServiceSettings
 from city_common.testing import free_port
 from fire_detect.domain.location import destination, pixel_bearing
 
-from .conftest import REPO, Platform
+from .conftest import REPO, Platform, poll
 
 sys.path.insert(0, str(REPO / "services" / "fire-detect" / "tests"))
 from fire_scenes import W, fire_sequence, quiet_sequence  # noqa: E402
@@ -41,17 +40,6 @@ HFOV = 60.0
 FIRE_COLUMN = 200
 TOWN = [[105.78, 29.40], [105.88, 29.40], [105.88, 29.50], [105.78, 29.50], [105.78, 29.40]]
 ELSEWHERE = [[105.90, 29.33], [105.95, 29.33], [105.95, 29.38], [105.90, 29.38], [105.90, 29.33]]
-
-
-def poll(fetch: Callable[[], Any], until: Callable[[Any], bool], timeout_s: float = 45) -> Any:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        value = fetch()
-        if until(value):
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met in {timeout_s} s; last value: {value}")
-        time.sleep(0.3)
 
 
 class Receiver:

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import json
 import random
-import time
-from collections.abc import Callable
 from typing import Any
 
 import httpx
 
-from .conftest import Platform
+from .conftest import Platform, poll
 
 # Inside the demo town Chashan Zhuhai, north-east grid cell (105.83-105.88 E,
 # 29.45-29.50 N), near the bamboo forest. A different point each run: grid-events
@@ -23,17 +21,6 @@ FIRE = {
         round(random.uniform(29.455, 29.495), 5),
     ],
 }
-
-
-def poll(fetch: Callable[[], Any], until: Callable[[Any], bool], timeout_s: float = 30) -> Any:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        value = fetch()
-        if until(value):
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met in {timeout_s} s; last value: {value}")
-        time.sleep(0.25)
 
 
 def test_a_reported_fire_becomes_a_forestry_case_and_closes_when_extinguished(
