@@ -173,6 +173,7 @@ def _camera(ident: str, lon: float) -> dict[str, object]:
         "poll_failures": 0,
         "last_poll_error": None,
         "last_poll_error_at": None,
+        "cell_id": "chashanzhuhai-ne",
     }
 
 
@@ -189,6 +190,7 @@ def test_cameras_become_a_geojson_feature_collection() -> None:
     assert "location" not in first["properties"]
     assert first["properties"]["active_alarm_ids"] == ["fa-1"]
     assert first["properties"]["expected_interval_s"] == 30.0
+    assert first["properties"]["cell_id"] == "chashanzhuhai-ne"
     assert [f["geometry"]["coordinates"][0] for f in collection["features"]] == [105.9, 105.95]
 
 

@@ -53,6 +53,9 @@ cameras = Table(
     Column("last_polled_at", DateTime(timezone=True), nullable=True),
     Column("last_poll_error", String(500), nullable=True),
     Column("last_poll_error_at", DateTime(timezone=True), nullable=True),
+    # The grid-events cell the camera stands in, by its id there; NULL: none assigned.
+    # Not checked against grid-events: the cell is that service's, not ours.
+    Column("cell_id", String(64), nullable=True),
     CheckConstraint("heading_deg >= 0 AND heading_deg < 360", name="ck_cameras_heading"),
     CheckConstraint("hfov_deg > 0 AND hfov_deg <= 180", name="ck_cameras_hfov"),
     CheckConstraint("expected_interval_s > 0", name="ck_cameras_expected_interval"),
@@ -61,6 +64,7 @@ cameras = Table(
     Index("ix_cameras_kind_status", "kind", "status"),
     Index("ix_cameras_next_poll_at", "next_poll_at"),
     Index("ix_cameras_status_frame_due_by", "status", "frame_due_by"),
+    Index("ix_cameras_cell_id", "cell_id"),
 )
 
 # The latest frame of each camera, served as its snapshot.

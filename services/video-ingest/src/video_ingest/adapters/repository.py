@@ -36,6 +36,7 @@ _CAMERA_COLUMNS = (
     cameras.c.last_polled_at,
     cameras.c.last_poll_error,
     cameras.c.last_poll_error_at,
+    cameras.c.cell_id,
     func.ST_AsGeoJSON(cameras.c.location).label("location"),
 )
 
@@ -67,6 +68,16 @@ async def get_camera(
     return _camera(row) if row else None
 
 
+async def update_camera(
+    session: AsyncSession, camera_id: str, *, location: GeoPoint | None, **values: Any
+) -> None:
+    """Write the given columns of the camera (and its place, when given)."""
+    if location is not None:
+        values["location"] = func.ST_GeomFromEWKT(location.to_wkt())
+    if values:
+        await session.execute(update(cameras).where(cameras.c.id == camera_id).values(**values))
+
+
 async def camera_exists(session: AsyncSession, camera_id: str) -> bool:
     return (await session.scalar(select(cameras.c.id).where(cameras.c.id == camera_id))) is not None
 
@@ -81,6 +92,7 @@ async def list_cameras(
     radius_m: float | None,
     limit: int,
     offset: int,
+    cell_id: str | None = None,
 ) -> tuple[list[dict[str, Any]], int]:
     """A page of cameras, by id; nearest first when ``near`` is given."""
     conditions: list[ColumnElement[bool]] = []
@@ -88,6 +100,8 @@ async def list_cameras(
         conditions.append(cameras.c.kind == kind)
     if status is not None:
         conditions.append(cameras.c.status == status)
+    if cell_id is not None:
+        conditions.append(cameras.c.cell_id == cell_id)
     if bbox is not None:
         envelope = func.ST_MakeEnvelope(bbox.west, bbox.south, bbox.east, bbox.north, 4326)
         conditions.append(func.ST_Intersects(cameras.c.location, envelope))

@@ -30,6 +30,23 @@ CameraId = Annotated[
     str, Field(strict=True, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")
 ]
 Azimuth = Annotated[float, Field(strict=True, ge=0.0, lt=360.0)]
+# The id of a grid-events cell ("chashanzhuhai-ne"); taken as given, not looked up there.
+CellId = Annotated[
+    str,
+    Field(
+        strict=True,
+        min_length=1,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9._:-]+$",
+        description="The grid-events cell the camera stands in",
+        examples=["chashanzhuhai-ne"],
+    ),
+]
+Elevation = Annotated[float, Field(strict=True, ge=-500.0, le=9000.0)]
+Hfov = Annotated[float, Field(strict=True, gt=0.0, le=180.0)]
+Presets = Annotated[list[Azimuth], Field(max_length=32)]
+SnapshotUrl = Annotated[HttpUrl, Field(max_length=2048)]
+CruiseInterval = Annotated[float, Field(strict=True, ge=1.0, le=86_400.0)]
 
 Reader = Annotated[
     Principal,
@@ -62,11 +79,11 @@ class CameraCreate(BaseModel):
     id: CameraId
     kind: CameraKind
     location: GeoPoint
-    elevation_m: float = Field(strict=True, ge=-500.0, le=9000.0)
+    elevation_m: Elevation
     heading_deg: Azimuth
-    hfov_deg: float = Field(strict=True, gt=0.0, le=180.0)
-    presets: list[Azimuth] = Field(default_factory=list, max_length=32)
-    snapshot_url: HttpUrl | None = Field(default=None, max_length=2048)
+    hfov_deg: Hfov
+    presets: Presets = Field(default_factory=list)
+    snapshot_url: SnapshotUrl | None = None
     status: CameraStatus = CameraStatus.ONLINE
     expected_interval_s: Interval | None = Field(
         default=None,
@@ -74,17 +91,61 @@ class CameraCreate(BaseModel):
         "with a snapshot URL is expected at its cruise interval, and one without is never "
         "judged offline",
     )
-    cruise_interval_s: Annotated[float, Field(strict=True, ge=1.0, le=86_400.0)] | None = Field(
+    cruise_interval_s: CruiseInterval | None = Field(
         default=None,
         description="Seconds per preset pose of the snapshot cruise; default the service's",
     )
+    cell_id: CellId | None = None
 
     @field_validator("presets")
     @classmethod
     def _distinct_presets(cls, presets: list[float]) -> list[float]:
-        if len(set(presets)) != len(presets):
-            raise ValueError("preset azimuths must be distinct")
-        return presets
+        return _distinct(presets)
+
+
+def _distinct(presets: list[float]) -> list[float]:
+    if len(set(presets)) != len(presets):
+        raise ValueError("preset azimuths must be distinct")
+    return presets
+
+
+class CameraUpdate(BaseModel):
+    """The fields to change, each checked as at registration; a field left out stays
+    as it is. Null clears snapshot_url (the cruise stops), the intervals (back to the
+    defaults) and cell_id; the other fields cannot be cleared."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    location: GeoPoint | None = None
+    elevation_m: Elevation | None = None
+    heading_deg: Azimuth | None = None
+    hfov_deg: Hfov | None = None
+    presets: Presets | None = None
+    snapshot_url: SnapshotUrl | None = None
+    expected_interval_s: Interval | None = None
+    cruise_interval_s: CruiseInterval | None = None
+    cell_id: CellId | None = None
+
+    @field_validator("location", "elevation_m", "heading_deg", "hfov_deg", "presets", mode="before")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        # Only a value sent is validated: null here is an explicit attempt to clear.
+        if value is None:
+            raise ValueError("may be changed but not removed")
+        return value
+
+    @field_validator("presets")
+    @classmethod
+    def _distinct_presets(cls, presets: list[float] | None) -> list[float] | None:
+        return None if presets is None else _distinct(presets)
+
+    def changes(self) -> dict[str, Any]:
+        """The fields sent, as the registry stores them."""
+        out: dict[str, Any] = {}
+        for name in self.model_fields_set:
+            value = getattr(self, name)
+            out[name] = str(value) if name == "snapshot_url" and value is not None else value
+        return out
 
 
 class CameraProperties(BaseModel):
@@ -115,6 +176,7 @@ class CameraProperties(BaseModel):
     poll_failures: int = Field(description="Snapshot polls failed in a row")
     last_poll_error: str | None
     last_poll_error_at: datetime | None
+    cell_id: str | None = Field(description="The grid-events cell the camera stands in")
 
 
 class CameraRead(CameraProperties):
@@ -168,11 +230,21 @@ class CameraFilter:
     bbox: BoundingBox | None
     near: GeoPoint | None
     radius_m: float | None
+    cell_id: str | None = None
 
 
 def camera_filter(
     kind: CameraKind | None = None,
     status_: Annotated[CameraStatus | None, Query(alias="status")] = None,
+    cell_id: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=64,
+            pattern=r"^[A-Za-z0-9._:-]+$",
+            description="Only cameras in this grid-events cell",
+        ),
+    ] = None,
     bbox: Annotated[
         str | None,
         Query(
@@ -206,7 +278,7 @@ def camera_filter(
         raise validation_failed(
             "query.radius_m", "radius_m needs near_lon and near_lat", code="missing"
         )
-    return CameraFilter(kind, status_, area, near, radius_m)
+    return CameraFilter(kind, status_, area, near, radius_m, cell_id)
 
 
 Filter = Annotated[CameraFilter, Depends(camera_filter)]
@@ -222,6 +294,7 @@ async def _cameras(
         bbox=where.bbox,
         near=where.near,
         radius_m=where.radius_m,
+        cell_id=where.cell_id,
         limit=page.limit,
         offset=page.offset,
     )
@@ -254,8 +327,28 @@ async def register_camera(body: CameraCreate, uow: UowDep, health: Health, _: Ad
         status=body.status,
         expected_interval_s=body.expected_interval_s,
         cruise_interval_s=body.cruise_interval_s,
+        cell_id=body.cell_id,
         health=health,
         now=datetime.now(UTC),
+    )
+    return CameraRead.model_validate(camera)
+
+
+@router.patch(
+    "/cameras/{camera_id}",
+    response_model=CameraRead,
+    responses={404: {"description": "Unknown camera"}},
+)
+async def update_camera(
+    camera_id: str, body: CameraUpdate, uow: UowDep, health: Health, _: Admin
+) -> CameraRead:
+    """Change a camera's place, view, presets, snapshot URL, intervals or grid cell.
+
+    A new snapshot URL starts its cruise now (from the first preset if the presets
+    change too); removing it stops the cruise. A changed place, elevation, heading,
+    field of view or presets is announced again as city.camera.registered.v1."""
+    camera = await handlers.update_camera(
+        uow, camera_id, changes=body.changes(), health=health, now=datetime.now(UTC)
     )
     return CameraRead.model_validate(camera)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -14,6 +14,13 @@ from city_common.messaging.consumer import Delivery
 from city_common.web.problems import Problem, conflict, not_found
 from video_ingest.adapters import repository as repo
 from video_ingest.domain.area import BoundingBox
+from video_ingest.domain.changes import (
+    VIEW_FIELDS,
+    changed_fields,
+    rescheduled,
+    schedule_of,
+    terms_of,
+)
 from video_ingest.domain.health import HealthPolicy
 from video_ingest.domain.images import UndecodableImage, read_frame
 from video_ingest.domain.model import (
@@ -66,6 +73,7 @@ async def register_camera(
     cruise_interval_s: float | None,
     health: HealthPolicy,
     now: datetime,
+    cell_id: str | None = None,
 ) -> dict[str, Any]:
     """Add a camera to the registry; one with a snapshot URL is cruised from now on."""
     added = await repo.add_camera(
@@ -81,6 +89,9 @@ async def register_camera(
         status=status.value,
         expected_interval_s=expected_interval_s,
         cruise_interval_s=cruise_interval_s,
+        cell_id=cell_id,
+        # The time its registration event carries, and carries again after a change.
+        registered_at=now,
         next_poll_at=now if snapshot_url is not None else None,
         # A camera that never delivers its first frame goes offline like any other.
         frame_due_by=health.frame_due_by(
@@ -112,6 +123,71 @@ async def register_camera(
     return camera
 
 
+async def update_camera(
+    uow: UnitOfWork,
+    camera_id: str,
+    *,
+    changes: Mapping[str, Any],
+    health: HealthPolicy,
+    now: datetime,
+) -> dict[str, Any]:
+    """Change a registered camera's place, view, presets, snapshot URL, intervals or cell.
+
+    ``changes`` holds only the fields to change (None clears a nullable one). The
+    cruise and health schedule follow the new terms; a changed view is announced
+    again as a registration, which moves the camera's view in fire detection.
+    """
+    # Locked so that a poll or a frame committing meanwhile cannot interleave with
+    # the schedule computed here.
+    current = await repo.get_camera(uow.session, camera_id, for_update=True)
+    if current is None:
+        raise not_found("camera", camera_id)
+    stored = {**current, "location": GeoPoint.model_validate(current["location"])}
+    proposed: dict[str, Any] = {
+        name: list(value) if name == "presets" else value for name, value in changes.items()
+    }
+    changed = changed_fields(stored, proposed)
+    if not changed:
+        return await _committed(uow, camera_id)
+    after = {**stored, **proposed}
+    schedule = rescheduled(
+        terms_of(stored), terms_of(after), schedule_of(stored), health=health, now=now
+    )
+    location: GeoPoint | None = proposed["location"] if "location" in changed else None
+    await repo.update_camera(
+        uow.session,
+        camera_id,
+        location=location,
+        **{name: proposed[name] for name in changed if name != "location"},
+        next_poll_at=schedule.next_poll_at,
+        next_preset=schedule.next_preset,
+        poll_failures=schedule.poll_failures,
+        frame_due_by=schedule.frame_due_by,
+    )
+    if changed & VIEW_FIELDS:
+        uow.emit(
+            CAMERA_REGISTERED,
+            s.CameraRegistered(
+                camera_id=camera_id,
+                camera_kind=s.CameraKind(after["kind"]),
+                location=after["location"],
+                elevation_m=after["elevation_m"],
+                heading_deg=after["heading_deg"],
+                hfov_deg=after["hfov_deg"],
+                presets=list(after["presets"]),
+                # When it joined the registry: a change does not make it a new camera.
+                registered_at=after["registered_at"],
+            ),
+        )
+    return await _committed(uow, camera_id)
+
+
+async def _committed(uow: UnitOfWork, camera_id: str) -> dict[str, Any]:
+    camera = await get_camera(uow, camera_id)
+    await uow.commit()
+    return camera
+
+
 async def get_camera(uow: UnitOfWork, camera_id: str) -> dict[str, Any]:
     camera = await repo.get_camera(uow.session, camera_id)
     if camera is None:
@@ -128,14 +204,16 @@ async def list_cameras(
     bbox: BoundingBox | None = None,
     near: GeoPoint | None = None,
     radius_m: float | None = None,
+    cell_id: str | None = None,
     limit: int,
     offset: int,
 ) -> tuple[list[dict[str, Any]], int]:
-    """A page of cameras, filtered by kind, status and place."""
+    """A page of cameras, filtered by kind, status, grid cell and place."""
     found, total = await repo.list_cameras(
         uow.session,
         kind=kind,
         status=status,
+        cell_id=cell_id,
         bbox=bbox,
         near=near,
         radius_m=radius_m,
