@@ -26,6 +26,8 @@ from city_common.testing import (
     unique,
     wait_until,
 )
+from grid_events.adapters import repository as repo
+from grid_events.adapters import workflow_repo as wrepo
 from grid_events.bootstrap import create_app
 from grid_events.config import Settings
 from grid_events.service_layer.escalation import escalate_due
@@ -551,3 +553,56 @@ async def test_an_alarm_joining_a_persons_report_dispatches_it() -> None:
             f"/cases/{seen['id']}/transitions", json={"action": "reject"}, headers=operator
         )
         assert (await client.delete("/grid-workers/w-5", headers=admin)).status_code == 204
+
+
+async def test_intake_reads_cell_ancestry_and_case_in_fewer_queries_with_the_same_answers() -> None:
+    async with city() as (_client, settings, runtime):
+        async with runtime.uow() as uow:
+            # One query for the cell and its parents: the same as the two it replaces.
+            for lon, lat in (IN_C1, IN_C2, IN_C9, (105.2, 29.2), (100.0, 20.0)):
+                point = GeoPoint.of(lon, lat)
+                cell = await repo.cell_at(uow.session, point)
+                combined = await repo.cell_and_ancestry(uow.session, point)
+                assert combined == await wrepo.ancestry(uow.session, cell)
+                assert (combined[0] if combined else None) == cell
+            assert await repo.cell_and_ancestry(uow.session, GeoPoint.of(*IN_C1)) == [
+                "c-1",
+                "v-1",
+                "t-1",
+                "d-1",
+            ]
+
+            # The case intake hands back (built from RETURNING, not read again) is the
+            # case as it is stored: dispatched by the rules it was routed by once.
+            case, merged = await take_report(
+                uow,
+                settings.dedup_rule,
+                category="forest_fire",
+                description="Forest fire alarm fa-77",
+                location=GeoPoint.of(*IN_C1),
+                source_kind="fire_alarm",
+                source_ref="fa-77",
+                policy=settings.workflow_policy,
+            )
+            assert not merged
+            assert case == await repo.get_case(uow.session, case["id"])
+            assert case["status"] == "dispatched" and case["cell_id"] == "c-1"
+            assert case["department"] == "forestry" and case["due_at"] is not None
+            timeline = await wrepo.timeline(uow.session, case["id"])
+            assert [t["action"] for t in timeline] == ["report", "dispatch"]
+            assert timeline[-1]["due_at"] == case["due_at"]
+
+            # A second alarm nearby joins it: the case handed back is the stored one.
+            joined, merged = await take_report(
+                uow,
+                settings.dedup_rule,
+                category="forest_fire",
+                description="Forest fire alarm fa-78",
+                location=GeoPoint.of(*IN_C1),
+                source_kind="fire_alarm",
+                source_ref="fa-78",
+                policy=settings.workflow_policy,
+            )
+            assert merged and joined["id"] == case["id"] and joined["report_count"] == 2
+            assert joined == await repo.get_case(uow.session, case["id"])
+            await uow.commit()

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from geoalchemy2 import Geography
-from sqlalchemy import case, cast, func, insert, select, update
+from sqlalchemy import case, cast, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from city_common.geo import GeoPoint, GeoPolygon
@@ -68,6 +68,40 @@ async def cell_at(session: AsyncSession, point: GeoPoint) -> str | None:
     return await session.scalar(stmt)
 
 
+# The finest covering area and its ancestors in one round trip: the ordering is
+# ``cell_at``'s (finest level first, then id), the walk up is ``workflow_repo.ancestry``'s.
+_CELL_AND_ANCESTRY = text(
+    """
+    WITH RECURSIVE here AS (
+        SELECT id, parent_id FROM grid_cells
+        WHERE ST_Covers(geom, ST_GeomFromEWKT(:point))
+        ORDER BY CASE level WHEN 'cell' THEN 0 WHEN 'village' THEN 1
+                            WHEN 'town' THEN 2 WHEN 'district' THEN 3 ELSE 4 END, id
+        LIMIT 1
+    ), up(id, parent_id, n) AS (
+        SELECT id, parent_id, 0 FROM here
+        UNION ALL
+        SELECT g.id, g.parent_id, up.n + 1
+        FROM grid_cells g JOIN up ON g.id = up.parent_id
+        WHERE up.n < :max_depth
+    )
+    SELECT id FROM up ORDER BY n
+    """
+)
+
+# Deeper than any real hierarchy (district > town > village > cell): a guard
+# against a parent cycle someone might write by hand.
+MAX_DEPTH = 16
+
+
+async def cell_and_ancestry(session: AsyncSession, point: GeoPoint) -> list[str]:
+    """``cell_at`` the point, then that cell's parents up to the top; empty: no cell."""
+    rows = await session.execute(
+        _CELL_AND_ANCESTRY, {"point": point.to_wkt(), "max_depth": MAX_DEPTH}
+    )
+    return [r[0] for r in rows]
+
+
 async def add_cell(
     session: AsyncSession,
     *,
@@ -94,10 +128,26 @@ async def cell_exists(session: AsyncSession, cell_id: str) -> bool:
     ) is not None
 
 
-async def add_case(session: AsyncSession, *, location: GeoPoint, **values: Any) -> None:
-    await session.execute(
-        cases.insert().values(location=func.ST_GeomFromEWKT(location.to_wkt()), **values)
+async def add_case(session: AsyncSession, *, location: GeoPoint, **values: Any) -> dict[str, Any]:
+    """Insert a case; the row as ``get_case`` would read it (defaults filled in)."""
+    stmt = (
+        cases.insert()
+        .values(location=func.ST_GeomFromEWKT(location.to_wkt()), **values)
+        .returning(*_CASE_COLUMNS)
     )
+    return _row((await session.execute(stmt)).one())
+
+
+async def update_case(session: AsyncSession, case_id: str, **values: Any) -> dict[str, Any] | None:
+    """Change a case; the changed row as ``get_case`` would read it (None: no such case)."""
+    stmt = (
+        update(cases)
+        .where(cases.c.id == case_id)
+        .values(updated_at=func.now(), **values)
+        .returning(*_CASE_COLUMNS)
+    )
+    row = (await session.execute(stmt)).first()
+    return _row(row) if row else None
 
 
 async def get_case(session: AsyncSession, case_id: str) -> dict[str, Any] | None:
@@ -187,8 +237,9 @@ async def nearby_open_case(
     return _row(row) if row else None
 
 
-async def note_report(session: AsyncSession, case_id: str) -> None:
-    await session.execute(
+async def note_report(session: AsyncSession, case_id: str) -> dict[str, Any] | None:
+    """Count one more report on the case; the case as it now is (None: no such case)."""
+    stmt = (
         update(cases)
         .where(cases.c.id == case_id)
         .values(
@@ -196,7 +247,10 @@ async def note_report(session: AsyncSession, case_id: str) -> None:
             last_reported_at=func.now(),
             updated_at=func.now(),
         )
+        .returning(*_CASE_COLUMNS)
     )
+    row = (await session.execute(stmt)).first()
+    return _row(row) if row else None
 
 
 async def close_report(session: AsyncSession, report_id: str) -> None:

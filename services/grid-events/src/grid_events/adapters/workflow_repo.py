@@ -18,12 +18,9 @@ from grid_events.adapters.orm import (
     grid_worker_areas,
     grid_workers,
 )
+from grid_events.adapters.repository import MAX_DEPTH
 from grid_events.domain.dispatch import AreaStaff, DispatchRule
 from grid_events.domain.model import FINISHED
-
-# Deeper than any real hierarchy (district > town > village > cell): a guard
-# against a parent cycle someone might write by hand.
-_MAX_DEPTH = 16
 
 _ANCESTRY = text(
     """
@@ -43,7 +40,7 @@ async def ancestry(session: AsyncSession, area_id: str | None) -> list[str]:
     """The area first, then its parents up to the top; empty for no area."""
     if area_id is None:
         return []
-    rows = await session.execute(_ANCESTRY, {"area_id": area_id, "max_depth": _MAX_DEPTH})
+    rows = await session.execute(_ANCESTRY, {"area_id": area_id, "max_depth": MAX_DEPTH})
     return [r[0] for r in rows]
 
 

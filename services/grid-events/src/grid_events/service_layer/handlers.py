@@ -12,6 +12,7 @@ from city_common.geo import GeoPoint, GeoPolygon
 from city_common.messaging.consumer import Delivery
 from city_common.web.problems import conflict, not_found, validation_failed
 from grid_events.adapters import repository as repo
+from grid_events.adapters import workflow_repo as wrepo
 from grid_events.domain.model import (
     AUTOMATIC_SOURCES,
     FINISHED,
@@ -48,9 +49,14 @@ async def open_case(
     case_id = f"case-{uuid.uuid4().hex[:16]}"
     at = datetime.now(UTC)
     if cell_id is None:
-        cell_id = await repo.cell_at(uow.session, location)
-    routed = await workflow.route(uow, category=category, cell_id=cell_id)
-    await repo.add_case(
+        # The cell and its ancestry for the rules in one query.
+        ancestry = await repo.cell_and_ancestry(uow.session, location)
+        cell_id = ancestry[0] if ancestry else None
+    else:
+        ancestry = await wrepo.ancestry(uow.session, cell_id)
+    # Asked once: the dispatch on intake below follows the same answer.
+    routed = await workflow.route_along(uow, category=category, ancestry=ancestry)
+    case = await repo.add_case(
         uow.session,
         id=case_id,
         category=category,
@@ -72,13 +78,12 @@ async def open_case(
         description=description[:2000],
         location=location,
     )
-    case = await repo.get_case(uow.session, case_id)
-    assert case is not None  # noqa: S101 - inserted just above
     await workflow.record_reported(uow, case, actor=_reporter(source_kind, source_ref), at=at)
     workflow.emit_case(uow, case, s.GridCaseStatus.OPENED, at)
     if source_kind in policy.auto_dispatch_sources:
+        # Inserted by this transaction: no other one can see it, so no lock to take.
         case = await workflow.dispatch_on_intake(
-            uow, policy, case_id, source_kind=source_kind, at=at
+            uow, policy, case_id, source_kind=source_kind, at=at, held=case, routed=routed
         )
     return case
 
@@ -123,19 +128,23 @@ async def take_report(
                 description=description[:2000],
                 location=location,
             )
-            await repo.note_report(uow.session, existing["id"])
+            case = await repo.note_report(uow.session, existing["id"])
+            assert case is not None  # noqa: S101 - locked above
             if (
                 source_kind in policy.auto_dispatch_sources
                 and existing["status"] == CaseStatus.REPORTED
             ):
                 # A person's report confirmed by an alarm or a sensor: no need to wait
-                # for the command centre any more.
+                # for the command centre any more. Locked above, so not read again.
                 dispatched = await workflow.dispatch_on_intake(
-                    uow, policy, existing["id"], source_kind=source_kind, at=datetime.now(UTC)
+                    uow,
+                    policy,
+                    existing["id"],
+                    source_kind=source_kind,
+                    at=datetime.now(UTC),
+                    held=case,
                 )
                 return dispatched, True
-            case = await repo.get_case(uow.session, existing["id"])
-            assert case is not None  # noqa: S101 - locked above
             return case, True
     case = await open_case(
         uow,

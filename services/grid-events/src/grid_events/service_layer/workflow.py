@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -50,6 +51,11 @@ def emit_case(
 async def route(uow: UnitOfWork, *, category: str, cell_id: str | None) -> Dispatch:
     """Where the dispatch rules send a case of ``category`` in ``cell_id``."""
     ancestry = await wrepo.ancestry(uow.session, cell_id)
+    return await route_along(uow, category=category, ancestry=ancestry)
+
+
+async def route_along(uow: UnitOfWork, *, category: str, ancestry: Sequence[str]) -> Dispatch:
+    """``route`` for a cell whose ancestry (the cell first) is known already."""
     rules = await wrepo.rules_for(uow.session, category)
     return dispatch_for(rules, category=category, ancestry=ancestry)
 
@@ -84,10 +90,17 @@ async def record_reported(
 
 
 async def _holder_for_dispatch(
-    uow: UnitOfWork, case: dict[str, Any], step: StepRequest
+    uow: UnitOfWork, case: dict[str, Any], step: StepRequest, routed: Dispatch | None
 ) -> tuple[str, str | None, int]:
-    """The department, worker and priority a dispatch gives: as asked, else by the rules."""
-    decided = await route(uow, category=case["category"], cell_id=case["cell_id"])
+    """The department, worker and priority a dispatch gives: as asked, else by the rules.
+
+    ``routed``: the rules' answer for this case, already asked in this transaction.
+    """
+    decided = (
+        routed
+        if routed is not None
+        else await route(uow, category=case["category"], cell_id=case["cell_id"])
+    )
     department = step.department or decided.department
     if step.department is not None and await wrepo.get_department(uow.session, department) is None:
         raise validation_failed(
@@ -115,18 +128,20 @@ async def apply_step(
     step: StepRequest,
     *,
     system: bool = False,
+    routed: Dispatch | None = None,
 ) -> dict[str, Any]:
     """Take one step on a locked case: change it, record it, announce it.
 
     ``system`` steps are those of an automatic source whose incident cleared: they
-    close the case from wherever it is.
+    close the case from wherever it is. ``routed``: where the rules send the case,
+    when the caller has just asked them (a dispatch need not ask again).
     """
     current = case["status"]
     to = source_cleared(current) if system else next_status(current, step.verb)
     values: dict[str, Any] = {"status": to.value}
     department, worker, due_at = case["department"], case["assignee_worker_id"], case["due_at"]
     if step.verb is Verb.DISPATCH and not system:
-        department, worker, priority = await _holder_for_dispatch(uow, case, step)
+        department, worker, priority = await _holder_for_dispatch(uow, case, step, routed)
         due_at = policy.due_times.due_at(priority, step.at)
         values.update(
             department=department, assignee_worker_id=worker, priority=priority, due_at=due_at
@@ -137,7 +152,8 @@ async def apply_step(
         values["resolved_at"] = None
     if to in (CaseStatus.CLOSED, CaseStatus.REJECTED, CaseStatus.DUPLICATE):
         values["closed_at"] = step.at
-    await wrepo.update_case(uow.session, case["id"], **values)
+    updated = await repo.update_case(uow.session, case["id"], **values)
+    assert updated is not None  # noqa: S101 - locked by the caller
     await wrepo.add_transition(
         uow.session,
         case_id=case["id"],
@@ -151,8 +167,6 @@ async def apply_step(
         assignee_worker_id=worker,
         due_at=due_at,
     )
-    updated = await repo.get_case(uow.session, case["id"])
-    assert updated is not None  # noqa: S101 - locked by the caller
     event = EVENT_BY_STATUS.get(to)
     if event is not None:
         emit_case(uow, updated, event, step.at)
@@ -160,15 +174,26 @@ async def apply_step(
 
 
 async def dispatch_on_intake(
-    uow: UnitOfWork, policy: WorkflowPolicy, case_id: str, *, source_kind: str, at: datetime
+    uow: UnitOfWork,
+    policy: WorkflowPolicy,
+    case_id: str,
+    *,
+    source_kind: str,
+    at: datetime,
+    held: dict[str, Any] | None = None,
+    routed: Dispatch | None = None,
 ) -> dict[str, Any]:
-    """An automatic source's case goes straight to whom the rules name."""
-    locked = await wrepo.lock_case(uow.session, case_id)
+    """An automatic source's case goes straight to whom the rules name.
+
+    ``held``: the case as this transaction inserted or locked it, so that it need
+    not be read (and locked) again; ``routed``: the rules' answer for it, if asked.
+    """
+    locked = held if held is not None else await wrepo.lock_case(uow.session, case_id)
     assert locked is not None  # noqa: S101 - inserted by the caller
     step = StepRequest(
         Verb.DISPATCH, system_actor(source_kind), at, note="dispatched by the rules on intake"
     )
-    return await apply_step(uow, policy, locked, step)
+    return await apply_step(uow, policy, locked, step, routed=routed)
 
 
 async def close_for_source(
