@@ -379,3 +379,51 @@ async def test_fire_alarms_on_a_camera_show_until_they_end(service: Service) -> 
         await wait_until(only_the_second_is_active)
     finally:
         await publisher.stop()
+
+
+async def test_a_frame_can_come_as_a_multipart_form(service: Service) -> None:
+    made = await service.client.post(
+        "/cameras", json=camera("form-01"), headers=service.auth("admin")
+    )
+    assert made.status_code == 201, made.text
+    source = service.auth("service", subject="gateway-3")
+    params = {"captured_at": datetime.now(UTC).isoformat()}
+    image = jpeg(640, 480)
+    taken = await service.client.post(
+        "/cameras/form-01/frames",
+        params=params,
+        files={"frame": ("tower.jpg", image, "image/jpeg")},
+        data={"note": "from a camera gateway"},
+        headers=source,
+    )
+    assert taken.status_code == 202, taken.text
+    assert taken.json()["content_type"] == "image/jpeg" and taken.json()["bytes"] == len(image)
+    shot = await service.client.get("/cameras/form-01/snapshot", headers=service.auth("operator"))
+    assert shot.content == image
+
+    no_frame = await service.client.post(
+        "/cameras/form-01/frames", params=params, data={"note": "x"}, headers=source
+    )
+    # httpx sends a form without files url-encoded: that is no frame type at all.
+    assert_problem(no_frame, 415)
+    two_files = await service.client.post(
+        "/cameras/form-01/frames",
+        params=params,
+        files=[("a", ("a.jpg", image, "image/jpeg")), ("b", ("b.jpg", image, "image/jpeg"))],
+        headers=source,
+    )
+    assert_problem(two_files, 422, "body")
+    text_part = await service.client.post(
+        "/cameras/form-01/frames",
+        params=params,
+        files={"frame": ("f.txt", b"hello", "text/plain")},
+        headers=source,
+    )
+    assert_problem(text_part, 415)
+    huge = await service.client.post(
+        "/cameras/form-01/frames",
+        params=params,
+        files={"frame": ("f.jpg", image + b"\x00" * (2 * MIB), "image/jpeg")},
+        headers=source,
+    )
+    assert_problem(huge, 413)

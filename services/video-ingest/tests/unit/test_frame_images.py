@@ -10,8 +10,10 @@ from camera_images import PNG_MAGIC, jpeg, png, png_chunk, segment
 from video_ingest.domain.images import (
     JPEG,
     PNG,
+    BadMultipart,
     ImageHeader,
     UndecodableImage,
+    frame_from_multipart,
     media_type,
     read_frame,
     read_header,
@@ -99,3 +101,54 @@ def test_the_body_must_be_the_declared_type() -> None:
 )
 def test_media_type_drops_parameters(header: str | None, expected: str | None) -> None:
     assert media_type(header) == expected
+
+
+def form(*parts: tuple[str, str | None, str | None, bytes], boundary: str = "b0undary") -> bytes:
+    """A multipart/form-data body: (field name, file name, content type, bytes) per part."""
+    out = b""
+    for name, filename, ctype, data in parts:
+        disposition = f'form-data; name="{name}"' + (f'; filename="{filename}"' if filename else "")
+        out += f"--{boundary}\r\nContent-Disposition: {disposition}\r\n".encode()
+        if ctype:
+            out += f"Content-Type: {ctype}\r\n".encode()
+        out += b"\r\n" + data + b"\r\n"
+    return out + f"--{boundary}--\r\n".encode()
+
+
+FORM = "multipart/form-data; boundary=b0undary"
+
+
+def test_the_frame_part_of_a_form_comes_out_byte_for_byte() -> None:
+    # Bytes a text-minded parser would mangle: CR, LF, NUL and high bytes.
+    image = jpeg(40, 30) + b"\r\n\x00\xff\r\r\n--not-a-boundary\n"
+    body = form(
+        ("note", None, None, b"tower 3"),
+        ("frame", "f.jpg", "image/jpeg", image),
+    )
+    assert frame_from_multipart(body, FORM) == (image, JPEG)
+
+
+def test_a_single_file_part_is_the_frame_whatever_its_name() -> None:
+    image = png(8, 8)
+    body = form(("upload", "x.png", "image/png", image), ("captured", None, None, b"now"))
+    assert frame_from_multipart(body, FORM) == (image, PNG)
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "reason"),
+    [
+        (form(("note", None, None, b"x")), FORM, "no part named"),
+        (
+            form(("a", "a.jpg", "image/jpeg", b"1"), ("b", "b.jpg", "image/jpeg", b"2")),
+            FORM,
+            "2 file parts",
+        ),
+        (form(("frame", "f.jpg", "image/jpeg", b"")), FORM, "empty"),
+        (b"whatever", "multipart/form-data", "no boundary"),
+    ],
+)
+def test_forms_without_exactly_one_frame_are_refused(
+    body: bytes, content_type: str, reason: str
+) -> None:
+    with pytest.raises(BadMultipart, match=reason):
+        frame_from_multipart(body, content_type)

@@ -6,9 +6,11 @@ not the image it claims to be before it is stored and sent to fire detection.
 
 from __future__ import annotations
 
+import email.policy
 import struct
 import zlib
 from dataclasses import dataclass
+from email.parser import BytesParser
 
 JPEG = "image/jpeg"
 PNG = "image/png"
@@ -55,6 +57,46 @@ def media_type(content_type: str | None) -> str | None:
     if content_type is None:
         return None
     return content_type.split(";", 1)[0].strip().lower() or None
+
+
+MULTIPART = "multipart/form-data"
+# Form fields a multipart frame may come in, by preference; else the only file part.
+FRAME_FIELDS = ("frame", "image", "file")
+
+
+class BadMultipart(ValueError):
+    """A multipart/form-data body without exactly one frame in it."""
+
+
+def frame_from_multipart(body: bytes, content_type: str) -> tuple[bytes, str | None]:
+    """The frame in a multipart/form-data body (RFC 7578) and its part's media type.
+
+    The part is the one named ``frame`` (or ``image``, ``file``), else the only part
+    that carries a file name. Parsed with the standard library's MIME parser, which
+    keeps a part's bytes as sent.
+    """
+    if "boundary=" not in content_type:
+        raise BadMultipart("the multipart/form-data content type has no boundary")
+    head = b"Content-Type: " + content_type.encode("latin-1", "replace") + b"\r\n\r\n"
+    message = BytesParser(policy=email.policy.HTTP).parsebytes(head + body)
+    if not message.is_multipart():
+        raise BadMultipart("the body is not multipart/form-data")
+    parts = [p for p in message.iter_parts() if p.get_content_disposition() == "form-data"]
+    by_name = {p.get_param("name", header="content-disposition"): p for p in parts}
+    chosen = next((by_name[name] for name in FRAME_FIELDS if name in by_name), None)
+    if chosen is None:
+        files = [p for p in parts if p.get_filename() is not None]
+        if len(files) != 1:
+            raise BadMultipart(
+                f"no part named {' / '.join(FRAME_FIELDS)} and {len(files)} file parts; "
+                "send the frame as the part named 'frame'"
+            )
+        chosen = files[0]
+    data = chosen.get_payload(decode=True)
+    if not isinstance(data, bytes) or not data:
+        raise BadMultipart("the frame part is empty")
+    declared = media_type(chosen.get("content-type"))
+    return data, declared
 
 
 def read_header(data: bytes) -> ImageHeader:

@@ -20,7 +20,14 @@ from city_common.web.problems import PROBLEM_BASE, Problem, validation_failed
 from video_ingest.config import health_policy, settings_of
 from video_ingest.domain.area import BadArea, BoundingBox, parse_bbox
 from video_ingest.domain.health import HealthPolicy
-from video_ingest.domain.images import FRAME_TYPES, media_type
+from video_ingest.domain.images import (
+    FRAME_TYPES,
+    JPEG,
+    MULTIPART,
+    BadMultipart,
+    frame_from_multipart,
+    media_type,
+)
 from video_ingest.domain.model import CameraStatus
 from video_ingest.service_layer import handlers
 
@@ -385,22 +392,31 @@ async def remove_camera(camera_id: str, uow: UowDep, _: Admin) -> Response:
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-async def _read_body(request: Request, limit: int) -> bytes:
-    too_large = Problem(
+# Room for a multipart form's boundaries and part headers around the frame.
+MULTIPART_OVERHEAD = 16 * 1024
+
+
+def _too_large(limit: int) -> Problem:
+    return Problem(
         413,
         "Payload Too Large",
         f"a frame may be at most {limit} bytes",
         type_=PROBLEM_BASE + "payload-too-large",
     )
+
+
+async def _read_body(request: Request, limit: int, *, slack: int = 0) -> bytes:
+    """The body, refused (413, naming ``limit``) past ``limit + slack`` bytes."""
+    most = limit + slack
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise too_large
+    if declared is not None and declared.isdigit() and int(declared) > most:
+        raise _too_large(limit)
     # Chunked uploads have no length up front: stop reading as soon as one is too big.
     body = bytearray()
     async for chunk in request.stream():
         body += chunk
-        if len(body) > limit:
-            raise too_large
+        if len(body) > most:
+            raise _too_large(limit)
     return bytes(body)
 
 
@@ -412,7 +428,16 @@ async def _read_body(request: Request, limit: int) -> bytes:
         "requestBody": {
             "required": True,
             "description": "The frame as captured, a JPEG or PNG image",
-            "content": {t: {"schema": {"type": "string", "format": "binary"}} for t in FRAME_TYPES},
+            "content": {
+                **{t: {"schema": {"type": "string", "format": "binary"}} for t in FRAME_TYPES},
+                MULTIPART: {
+                    "schema": {
+                        "type": "object",
+                        "properties": {"frame": {"type": "string", "format": "binary"}},
+                        "required": ["frame"],
+                    }
+                },
+            },
         }
     },
     responses={
@@ -438,15 +463,37 @@ async def take_frame(
     ] = None,
 ) -> FrameReceipt:
     """Accept a frame: it becomes the camera's snapshot and goes to fire detection."""
-    declared = media_type(request.headers.get("content-type"))
+    content_type = request.headers.get("content-type") or ""
+    declared = media_type(content_type)
+    if declared == MULTIPART:
+        # The form's own framing is small; the frame inside is held to the limit below.
+        body = await _read_body(request, limit, slack=MULTIPART_OVERHEAD)
+        try:
+            image, part_type = frame_from_multipart(body, content_type)
+        except BadMultipart as exc:
+            raise Problem(
+                422,
+                "Validation failed",
+                str(exc),
+                errors=[{"field": "body", "reason": str(exc), "code": "bad_multipart"}],
+            ) from exc
+        if len(image) > limit:
+            raise _too_large(limit)
+        # A part without its own type is judged by its bytes.
+        declared = part_type if part_type in FRAME_TYPES else (part_type or JPEG)
+    elif declared in FRAME_TYPES:
+        image = await _read_body(request, limit)
+    else:
+        declared = None
     if declared not in FRAME_TYPES:
         raise Problem(
             415,
             "Unsupported Media Type",
-            f"a frame must be sent as {' or '.join(FRAME_TYPES)}, not {declared or 'nothing'}",
+            f"a frame must be sent as {' or '.join(FRAME_TYPES)} (the raw body, or the part "
+            f"named 'frame' of multipart/form-data), not "
+            f"{media_type(content_type) or 'nothing'}",
             type_=PROBLEM_BASE + "unsupported-media-type",
         )
-    image = await _read_body(request, limit)
     receipt = await handlers.take_frame(
         uow,
         camera_id=camera_id,
