@@ -247,6 +247,33 @@ def test_no_smoke_is_seen_in_the_dark() -> None:
     assert all(d.cue is not FireCue.SMOKE for ds in found for d in ds)
 
 
+def smoke_seen(frames: list[np.ndarray], settings: DetectorSettings) -> list[int]:
+    """How many smoke regions each frame shows, under ``settings``."""
+    memory: SceneMemory | None = None
+    seen = []
+    for frame in frames:
+        analysis = analyse_frame(frame, memory, settings)
+        memory = analysis.memory
+        seen.append(sum(1 for d in analysis.detections if d.cue is FireCue.SMOKE))
+    return seen
+
+
+def test_what_a_red_car_uncovers_is_no_thin_smoke() -> None:
+    # A dark red car stands in view while the pose is learnt; then it has gone and
+    # the pale blue behind it shows: brighter and paler than the learnt car, as a
+    # veil of smoke would make it, but of another hue (a veil keeps the scene's).
+    rng = np.random.default_rng(8)
+    scene = forest()
+    parked = scene.copy()
+    parked[130:190, 140:170] = (40, 40, 150)
+    uncovered = scene.copy()
+    uncovered[130:190, 140:170] = (170, 150, 70)
+    frames = [noisy(parked, rng) for _ in range(4)] + [noisy(uncovered, rng) for _ in range(3)]
+    assert sum(smoke_seen(frames, DEFAULT_SETTINGS)) == 0
+    # Without the hue check (any turn of the chroma allowed) it was taken for smoke.
+    assert sum(smoke_seen(frames, replace(DEFAULT_SETTINGS, smoke_veil_hue_cos=-1.0))) >= 2
+
+
 def test_a_new_size_starts_a_new_memory() -> None:
     first = analyse_frame(forest())
     second = analyse_frame(cv2.resize(forest(), (200, 150)), first.memory)

@@ -153,6 +153,14 @@ class DetectorSettings:
     smoke_min_change: float = 7.0
     # ... or brighter by that much and at most this share of the scene's saturation.
     smoke_veil_saturation: float = 0.85
+    # ... and keeps the scene's hue: mixing grey into a colour shortens its chroma
+    # vector (Cr, Cb) without turning it, so the cosine between the chroma now and
+    # the background's stays at least this. What a passing red car uncovers (sky,
+    # a green slope) is brighter and paler than the half-learnt car, but of another
+    # hue. Where the background has hardly any chroma (below ``smoke_veil_min_chroma``)
+    # its hue is noise and is not asked.
+    smoke_veil_hue_cos: float = 0.9
+    smoke_veil_min_chroma: float = 4.0
     # Smoke veils texture: its edge energy stays below this multiple of the scene's.
     smoke_edge_gain: float = 2.0
     smoke_min_area: int = 10
@@ -184,14 +192,16 @@ class SceneMemory:
     """What the detectors remember of one camera pose between frames.
 
     Held at the working resolution: the last frame's luma (for flicker), and the
-    slowly learnt background luma, saturation and edge energy at half of it (for
-    smoke). A new size starts a new memory.
+    slowly learnt background luma, saturation, chroma (Cr - 128, Cb - 128: the
+    scene's hue) and edge energy at half of it (for smoke). A new size starts a new
+    memory.
     """
 
     last_luma: U8Array
     last_luma_half: U8Array
     background_luma: F32Array
     background_saturation: F32Array
+    background_chroma: F32Array
     background_edges: F32Array
     frames: int
 
@@ -409,10 +419,24 @@ def _band_context(greying: F32Array, box: Box, inside: npt.NDArray[np.bool_]) ->
     return max(beside) / own
 
 
+def _keeps_hue(
+    chroma: F32Array, background: F32Array, settings: DetectorSettings
+) -> npt.NDArray[np.bool_]:
+    """Where the chroma (Cr, Cb about 128) points the way the background's did, or
+    the background had too little chroma for a hue: a grey veil only shortens it."""
+    dot = chroma[:, :, 0] * background[:, :, 0] + chroma[:, :, 1] * background[:, :, 1]
+    bg_sq = background[:, :, 0] ** 2 + background[:, :, 1] ** 2
+    now_sq = chroma[:, :, 0] ** 2 + chroma[:, :, 1] ** 2
+    kept = dot >= settings.smoke_veil_hue_cos * np.sqrt(bg_sq * now_sq)
+    result: npt.NDArray[np.bool_] = kept | (bg_sq < settings.smoke_veil_min_chroma**2)
+    return result
+
+
 def _smoke_detections(
     work: U8Array,
     luma_half: U8Array,
     saturation_half: U8Array,
+    chroma_half: F32Array,
     edges_half: F32Array,
     memory: SceneMemory,
     settings: DetectorSettings,
@@ -437,6 +461,7 @@ def _smoke_detections(
         | (
             (saturation_f <= settings.smoke_veil_saturation * memory.background_saturation)
             & (delta >= settings.smoke_min_change)
+            & _keeps_hue(chroma_half, memory.background_chroma, settings)
         )
     )
     # A shadow darkens and keeps its colour; smoke brightens the forest, or greys the sky.
@@ -497,13 +522,18 @@ def _smoke_detections(
 
 
 def _fresh_memory(
-    luma: U8Array, luma_half: U8Array, saturation_half: U8Array, edges_half: F32Array
+    luma: U8Array,
+    luma_half: U8Array,
+    saturation_half: U8Array,
+    chroma_half: F32Array,
+    edges_half: F32Array,
 ) -> SceneMemory:
     return SceneMemory(
         last_luma=luma,
         last_luma_half=luma_half,
         background_luma=luma_half.astype(np.float32),
         background_saturation=saturation_half.astype(np.float32),
+        background_chroma=chroma_half,
         background_edges=edges_half,
         frames=1,
     )
@@ -525,7 +555,9 @@ def analyse_frame(
     ycrcb = cv2.cvtColor(work, cv2.COLOR_BGR2YCrCb)
     luma = np.ascontiguousarray(ycrcb[:, :, 0])
     half = (max(w // 2, 4), max(h // 2, 4))
-    luma_half = cv2.resize(luma, half, interpolation=cv2.INTER_AREA).astype(np.uint8)
+    ycrcb_half = cv2.resize(ycrcb, half, interpolation=cv2.INTER_AREA)
+    luma_half = np.ascontiguousarray(ycrcb_half[:, :, 0])
+    chroma_half = ycrcb_half[:, :, 1:].astype(np.float32) - np.float32(128.0)
     hsv_half = cv2.cvtColor(cv2.resize(work, half, interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2HSV)
     saturation_half = np.ascontiguousarray(hsv_half[:, :, 1])
     edges_half = _edges(luma_half)
@@ -536,7 +568,7 @@ def analyse_frame(
         work, ycrcb, memory.last_luma if memory else None, settings
     )
     if memory is None:
-        fresh = _fresh_memory(luma, luma_half, saturation_half, edges_half)
+        fresh = _fresh_memory(luma, luma_half, saturation_half, chroma_half, edges_half)
         return FrameAnalysis(tuple(_in_frame(d, factor) for d in flames), fresh)
 
     grey_share = float(np.count_nonzero(saturation_half <= settings.smoke_max_saturation)) / float(
@@ -547,7 +579,7 @@ def analyse_frame(
         and grey_share <= settings.smoke_max_grey_share
     ):
         smokes, smoke_mask = _smoke_detections(
-            work, luma_half, saturation_half, edges_half, memory, settings
+            work, luma_half, saturation_half, chroma_half, edges_half, memory, settings
         )
     else:
         # In the dark smoke cannot be seen, only what lights pass through it; in thick
@@ -572,6 +604,8 @@ def analyse_frame(
         + rate * (luma_half.astype(np.float32) - memory.background_luma),
         background_saturation=memory.background_saturation
         + rate * (saturation_half.astype(np.float32) - memory.background_saturation),
+        background_chroma=memory.background_chroma
+        + rate[:, :, None] * (chroma_half - memory.background_chroma),
         background_edges=memory.background_edges + rate * (edges_half - memory.background_edges),
         frames=memory.frames + 1,
     )
