@@ -16,7 +16,7 @@ Why classical cues and not a learned model, and what that costs, is in
 * **Smoke** pixels have *changed* against a slowly learnt background of the same
   pose, are grey or much greyer than the scene was there, are not a shadow (a
   shadow darkens and keeps its colour; thin smoke over green forest leaves it
-  brighter *and* paler) and add no sharp edges. Regions that cover much of the
+  brighter *and* paler, of the same hue) and add no sharp edges. Regions that cover much of the
   frame, regions beside which the slope greyed as well (a layer of fog or low
   cloud), and a fogged-in or dark scene are not judged.
 * A :class:`SequenceTracker` follows regions of one camera and pose over frames and
