@@ -19,7 +19,7 @@ from grid_events.entrypoints import (
     views_api,
     workflow_api,
 )
-from grid_events.service_layer.escalation import escalation_job
+from grid_events.service_layer.escalation import run_escalation
 
 DEFINITION = ServiceDefinition(
     name="grid-events",
@@ -44,7 +44,7 @@ DEFINITION = ServiceDefinition(
     subscriptions=events.subscriptions,
     produces=("grid.cases",),
     # Escalation of overdue cases, for the app's lifetime (see service_layer/escalation).
-    lifespan_hooks=(escalation_job,),
+    background=(run_escalation,),
 )
 
 

@@ -8,10 +8,7 @@ under the due time it answers (unique per case), so no due time escalates twice.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager, suppress
 from datetime import UTC, datetime
 from typing import Any
 
@@ -107,58 +104,21 @@ async def escalate_due(
     return escalated
 
 
-async def run_escalation(
-    uow_factory: Callable[[], UnitOfWork],
-    policy: WorkflowPolicy,
-    *,
-    interval_s: float,
-    batch_size: int,
-    stopping: asyncio.Event,
-    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-) -> None:
-    """Escalate what falls due, pass after pass, until ``stopping`` is set."""
-    while not stopping.is_set():
+async def run_escalation(runtime: Runtime) -> None:
+    """Background task: escalate what falls due, pass after pass, until the app stops
+    (``Runtime.pause`` returns at once then)."""
+    settings = runtime.settings
+    assert isinstance(settings, Settings)  # noqa: S101 - bootstrap builds the app with them
+    if not settings.escalation_enabled:
+        return
+    policy, batch_size = settings.workflow_policy, settings.escalation_batch_size
+    while not runtime.stopping.is_set():
         try:
-            async with uow_factory() as uow:
-                done = await escalate_due(uow, policy, now=clock(), limit=batch_size)
+            async with runtime.uow() as uow:
+                done = await escalate_due(uow, policy, now=datetime.now(UTC), limit=batch_size)
         except Exception:  # noqa: BLE001 - the job outlives a bad pass (database away)
             log.exception("escalation pass failed")
             done = []
         if len(done) >= batch_size:
             continue  # more are due: no pause
-        with suppress(TimeoutError):
-            await asyncio.wait_for(stopping.wait(), timeout=interval_s)
-
-
-@asynccontextmanager
-async def escalation_job(runtime: Runtime) -> AsyncIterator[None]:
-    """The escalation loop for the app's lifetime, stopped at once on shutdown.
-
-    A lifespan hook rather than a bare background task: the runtime gives those
-    ten seconds to end by themselves before cancelling them, and this loop sleeps
-    between passes; here it is told to stop and ends within a moment.
-    """
-    settings = runtime.settings
-    assert isinstance(settings, Settings)  # noqa: S101 - bootstrap builds the app with them
-    if not settings.escalation_enabled:
-        yield
-        return
-    stopping = asyncio.Event()
-    task = asyncio.create_task(
-        run_escalation(
-            runtime.uow,
-            settings.workflow_policy,
-            interval_s=settings.escalation_interval_s,
-            batch_size=settings.escalation_batch_size,
-            stopping=stopping,
-        ),
-        name="grid-escalation",
-    )
-    try:
-        yield
-    finally:
-        stopping.set()
-        await asyncio.wait({task}, timeout=10)
-        task.cancel()
-        with suppress(asyncio.CancelledError):
-            await task
+        await runtime.pause(settings.escalation_interval_s)
