@@ -123,20 +123,18 @@ class Cruise:
         self,
         tick_s: float,
         clock: Callable[[], datetime],
-        pause: Callable[[float], Awaitable[bool]] | None = None,
+        pause: Callable[[float], Awaitable[bool]],
     ) -> None:
-        """Step every ``tick_s`` until ``pause`` says the app is stopping (or until
-        cancelled); polls still running are cancelled too (their cameras are polled
-        again when the lease runs out)."""
+        """Step every ``tick_s`` until ``pause`` (``Runtime.pause``) says the app is
+        stopping, or until cancelled; polls still running are cancelled too (their
+        cameras are polled again when the lease runs out)."""
         try:
             while True:
                 try:
                     await self.start_due(clock())
                 except Exception:  # noqa: BLE001 - the database may come back; keep cruising
                     log.warning("cruise step failed", exc_info=True)
-                if pause is None:
-                    await asyncio.sleep(tick_s)
-                elif await pause(tick_s):
+                if await pause(tick_s):
                     return
         finally:
             for task in list(self._in_flight.values()):
