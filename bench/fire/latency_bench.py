@@ -89,6 +89,50 @@ class Camera:
         return frame
 
 
+def _cpu_s(pid: int, *, children: bool = False) -> float:
+    """User + system CPU seconds of a process (and of its reaped children)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    ticks = int(fields[11]) + int(fields[12])
+    if children:
+        ticks += int(fields[13]) + int(fields[14])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def _pids(match: str) -> list[int]:
+    """Processes whose command line contains ``match``."""
+    out = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/cmdline", "rb") as f:
+                    if match.encode() in f.read():
+                        out.append(int(entry))
+            except OSError:
+                continue
+    return out
+
+
+def cpu_snapshot(procs: dict[str, list[int]]) -> dict[str, float]:
+    """CPU seconds so far of each part of the system under test, and of the machine.
+
+    PostgreSQL's backends come and go, so its postmaster counts its reaped children.
+    """
+    snap = {name: sum(_cpu_s(p) for p in pids) for name, pids in procs.items()}
+    snap["kafka"] = sum(_cpu_s(p) for p in _pids("kafka.Kafka"))
+    snap["postgresql"] = sum(
+        _cpu_s(p, children=True) for p in _pids("postgres") if p != os.getpid()
+    )
+    snap["driver"] = _cpu_s(os.getpid())
+    with open("/proc/stat", encoding="ascii") as f:
+        user, nice, system, idle, iowait, irq, softirq = map(int, f.readline().split()[1:8])
+    snap["machine"] = (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
+    return snap
+
+
 @dataclass
 class Run:
     sent: dict[tuple[str, str], float] = field(default_factory=dict)  # (camera, captured) -> t
@@ -442,9 +486,15 @@ async def main(args: argparse.Namespace) -> None:
                 f"{args.ingest_workers} video-ingest process(es), 1 fire-detect",
                 flush=True,
             )
+            parts = {
+                "video-ingest": [p.pid for p in procs[:-1]],
+                "fire-detect": [procs[-1].pid],
+            }
+            cpu_before = cpu_snapshot(parts)
             elapsed = await drive(
                 ingest_urls, cams, fires, args, headers["Authorization"].split()[1], run, procs
             )
+            cpu_after = cpu_snapshot(parts)
             # Let the last fires' alarms arrive.
             await asyncio.sleep(args.drain)
             listener.cancel()
@@ -486,6 +536,17 @@ async def main(args: argparse.Namespace) -> None:
         )
     others = [a for a, c, _ in run.alarms if c not in burning]
     print(f"alarms on cameras without fire: {len(others)} in {elapsed / 60:.1f} min")
+    # What each part costs a frame, whatever the machine: the cores a deployment needs
+    # for the target load follow, where this machine's saturation does not say.
+    target = args.forest + args.traffic
+    print(f"\nCPU per frame while driving ({os.cpu_count()} cores here), and cores for {target}/s:")
+    for name in [*parts, "kafka", "postgresql", "driver", "machine"]:
+        used = cpu_after[name] - cpu_before[name]
+        per_frame = used / frames * 1000 if frames else float("nan")
+        print(
+            f"  {name:13s} {used / elapsed:5.2f} cores busy  {per_frame:6.2f} ms/frame  "
+            f"-> {per_frame * target / 1000:5.2f} cores at {target}/s"
+        )
 
 
 async def guarded(args: argparse.Namespace) -> None:

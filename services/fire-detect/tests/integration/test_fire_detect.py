@@ -305,10 +305,17 @@ async def test_frames_are_tallied_per_camera_once_each(service: Service) -> None
     t0 = datetime.now(UTC)
     jpeg = b"\xff\xd8\xff\xe0" + b"\x00" * 400
 
-    def frame(camera: str, seconds: int, pan: float, data: bytes = jpeg, ctype: str = "image/jpeg"):
+    def frame(
+        camera: str,
+        seconds: int,
+        pan: float,
+        data: bytes = jpeg,
+        ctype: str = "image/jpeg",
+        kind: s.CameraKind = s.CameraKind.FOREST,
+    ):
         payload = s.FrameCaptured(
             camera_id=camera,
-            camera_kind=s.CameraKind.FOREST,
+            camera_kind=kind,
             captured_at=t0 + timedelta(seconds=seconds),
             pan_azimuth_deg=pan,
         )
@@ -330,6 +337,8 @@ async def test_frames_are_tallied_per_camera_once_each(service: Service) -> None
         # 1.5 MiB, the latest of tower-1; a message far above Kafka's 1 MiB default.
         frame("tower-1", 9, 222.5, jpeg + b"\x00" * (3 * MIB // 2)),
         frame("tower-1", 0, 5.0),  # arrives last but was captured first
+        # Passed over before the database: fire is sought on forest cameras only.
+        frame("crossing-1", 5, 0.0, kind=s.CameraKind.TRAFFIC),
     ]
     reader = service.auth("operator")
 
@@ -345,6 +354,9 @@ async def test_frames_are_tallied_per_camera_once_each(service: Service) -> None
     async def redelivery_absorbed() -> bool:
         return await consumed(service.client, topic, "duplicate") >= 1
 
+    async def traffic_passed_over() -> bool:
+        return await consumed(service.client, topic, "skipped") >= 1
+
     publisher = KafkaPublisher(KAFKA_BOOTSTRAP, client_id="test-fire")
     await publisher.start()
     try:
@@ -353,6 +365,7 @@ async def test_frames_are_tallied_per_camera_once_each(service: Service) -> None
         # Delivered again later, as after a crash before the offset commit.
         await publisher.send_many([first])
         await wait_until(redelivery_absorbed)
+        await wait_until(traffic_passed_over)
     finally:
         await publisher.stop()
 
@@ -362,4 +375,5 @@ async def test_frames_are_tallied_per_camera_once_each(service: Service) -> None
     assert one["last_pan_deg"] == 222.5 and one["last_content_type"] == "image/jpeg"
     assert one["camera_kind"] == "forest"
     assert two["last_pan_deg"] == 30.0 and two["last_content_type"] == "image/png"
+    assert_problem(await service.client.get("/cameras/crossing-1/frame-stats", headers=reader), 404)
     assert_problem(await service.client.get("/cameras/tower-404/frame-stats", headers=reader), 404)

@@ -23,7 +23,8 @@ class Metrics:
         )
         self.events_consumed = Counter(
             "events_consumed_total",
-            "Events whose effect was committed (duplicates counted separately)",
+            "Events consumed, by outcome: applied, duplicate (already applied) "
+            "or skipped (not for this service)",
             ["topic", "outcome"],
             registry=self.registry,
         )

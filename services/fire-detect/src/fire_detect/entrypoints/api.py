@@ -358,5 +358,7 @@ async def latest_fire_weather(uow: UowDep, _: Reader) -> FireWeatherRead:
 
 @router.get("/cameras/{camera_id}/frame-stats", response_model=FrameStatsRead, tags=["cameras"])
 async def frame_stats(camera_id: str, uow: UowDep, _: Reader) -> FrameStatsRead:
-    """What the frame stream has shown of a camera so far."""
+    """The frames of a forest camera fire-detect has analysed so far, and the latest.
+
+    Only forest cameras are watched for fire: another camera's id is a 404."""
     return FrameStatsRead.model_validate(await handlers.frame_stats(uow, camera_id))

@@ -26,6 +26,7 @@ def subscriptions(runtime: Runtime) -> Sequence[Subscription]:
             "camera.frames",
             partial(handlers.on_frame, detector=detector, settings=settings),
             batch_handler=partial(handlers.on_frames, detector=detector, settings=settings),
+            accepts=handlers.is_forest_frame,
         ),
         Subscription(
             "camera.status",

@@ -114,7 +114,7 @@ def _bbox(text: str) -> tuple[float, float, float, float]:
     return west, south, east, north
 
 
-def alarm_filter(
+async def alarm_filter(
     raised_from: Annotated[
         AwareDatetime | None, Query(description="Raised at or after (with a time zone)")
     ] = None,

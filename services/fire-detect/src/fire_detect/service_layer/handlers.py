@@ -214,6 +214,12 @@ def _seen(delivery: Delivery) -> FrameSeen:
     )
 
 
+def is_forest_frame(payload: s.EventPayload) -> bool:
+    """The frames fire-detect acts on. The others (traffic and public-safety cameras,
+    nine in ten of the frames) are passed over before the inbox and the database."""
+    return isinstance(payload, s.FrameCaptured) and payload.camera_kind is s.CameraKind.FOREST
+
+
 def _is_forest_image(delivery: Delivery) -> bool:
     payload = delivery.payload
     return (
@@ -230,8 +236,8 @@ async def on_frames(
     detector: FrameDetector | None = None,
     settings: Settings | None = None,
 ) -> None:
-    """A batch of frames: one stats upsert per camera, then flame and smoke detection on
-    the forest cameras' frames, their poses' trackers, and the alarms they raise."""
+    """A batch of forest cameras' frames: one stats upsert per camera, then flame and
+    smoke detection, their poses' trackers, and the alarms they raise."""
     await repo.add_frames(uow.session, tally(_seen(d) for d in deliveries))
     if detector is None or settings is None:
         return

@@ -64,14 +64,14 @@ FrameSource = Annotated[Principal, Depends(require_roles(Role.SERVICE))]
 Admin = Annotated[Principal, Depends(require_roles(Role.ADMIN))]
 
 
-def frame_limit(runtime: RuntimeDep) -> int:
+async def frame_limit(runtime: RuntimeDep) -> int:
     return settings_of(runtime).max_frame_bytes
 
 
 FrameLimit = Annotated[int, Depends(frame_limit)]
 
 
-def camera_health(runtime: RuntimeDep) -> HealthPolicy:
+async def camera_health(runtime: RuntimeDep) -> HealthPolicy:
     return health_policy(settings_of(runtime))
 
 
@@ -240,7 +240,7 @@ class CameraFilter:
     cell_id: str | None = None
 
 
-def camera_filter(
+async def camera_filter(
     kind: CameraKind | None = None,
     status_: Annotated[CameraStatus | None, Query(alias="status")] = None,
     cell_id: Annotated[
