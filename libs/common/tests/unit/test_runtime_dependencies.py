@@ -1,13 +1,15 @@
-"""create_app refuses endpoints and dependencies that FastAPI would run in a thread."""
+"""create_app: no endpoint or dependency runs in a thread; a lost database is a 503."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from typing import Annotated
 
+import httpx
 import pytest
 from fastapi import APIRouter, Depends
 from fastapi.security import HTTPBearer
+from sqlalchemy.exc import DBAPIError
 
 from city_common.runtime import RuntimeDep, ServiceDefinition, create_app, threadpool_callables
 from city_common.settings import ServiceSettings
@@ -76,3 +78,24 @@ def test_coroutines_async_generators_and_security_schemes_pass() -> None:
 
     app = create_app(_definition(router), _settings())
     assert threadpool_callables(app) == []
+
+
+async def test_a_lost_database_connection_is_a_503_with_retry_after() -> None:
+    router = APIRouter()
+
+    @router.get("/lost")
+    async def lost() -> int:
+        raise DBAPIError("SELECT 1", None, ConnectionError("gone"), connection_invalidated=True)
+
+    @router.get("/broken")
+    async def broken() -> int:
+        raise DBAPIError("SELECT 1", None, ValueError("a bug"), connection_invalidated=False)
+
+    app = create_app(_definition(router), _settings())
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        got = await client.get("/lost")
+        assert got.status_code == 503
+        assert got.headers["retry-after"] == "1"
+        assert got.json()["type"].endswith("database-unavailable")
+        assert (await client.get("/broken")).status_code == 500

@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger(__name__)
@@ -149,6 +150,22 @@ def install_problem_handlers(app: FastAPI) -> None:
             request, exc.status_code, title, detail, headers=dict(exc.headers or {})
         )
 
+    async def on_database_lost(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, DBAPIError)  # noqa: S101
+        if not exc.connection_invalidated:
+            return await on_unexpected(request, exc)
+        # The database went away under this request (a restart, a failover); the pool
+        # has been invalidated and the next request reconnects.
+        log.warning("database connection lost", extra={"path": request.url.path})
+        return problem_response(
+            request,
+            503,
+            "Service Unavailable",
+            "the database connection was lost; retry the request",
+            type_=PROBLEM_BASE + "database-unavailable",
+            headers={"Retry-After": "1"},
+        )
+
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
         # A 500 is a bug of ours; log it with the trace id and tell the client little.
         log.exception("unhandled error", extra={"path": request.url.path})
@@ -157,4 +174,5 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Problem, on_problem)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)
+    app.add_exception_handler(DBAPIError, on_database_lost)
     app.add_exception_handler(Exception, on_unexpected)

@@ -87,6 +87,29 @@ async def update_camera(
         await session.execute(update(cameras).where(cameras.c.id == camera_id).values(**values))
 
 
+# Frame intake reads, and locks, only what it needs: one fixed statement per frame.
+_CAMERA_FOR_FRAME = text(
+    """
+    SELECT kind, status, heading_deg, expected_interval_s, cruise_interval_s,
+        snapshot_url IS NOT NULL AS has_snapshot_url
+    FROM cameras WHERE id = :camera_id FOR UPDATE
+    """
+)
+
+
+async def camera_for_frame(session: AsyncSession, camera_id: str) -> dict[str, Any] | None:
+    """What taking a frame needs of its camera, the row locked so that a camera coming
+    back online is announced once."""
+    row = (await session.execute(_CAMERA_FOR_FRAME, {"camera_id": camera_id})).first()
+    return dict(row._mapping) if row else None
+
+
+async def camera_location(session: AsyncSession, camera_id: str) -> dict[str, Any]:
+    """The camera's position as GeoJSON."""
+    stmt = select(func.ST_AsGeoJSON(cameras.c.location)).where(cameras.c.id == camera_id)
+    return dict(json.loads(await session.scalar(stmt) or "null"))
+
+
 async def camera_exists(session: AsyncSession, camera_id: str) -> bool:
     return (await session.scalar(select(cameras.c.id).where(cameras.c.id == camera_id))) is not None
 

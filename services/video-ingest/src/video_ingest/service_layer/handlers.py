@@ -273,8 +273,7 @@ async def accept_frame(
         check_capture_time(captured_at, now=received_at)
     except CaptureTimeOutOfRange as exc:
         raise _invalid("query.captured_at", str(exc), "capture_time_out_of_range") from exc
-    # Locked so that a camera coming back online is announced once.
-    camera = await repo.get_camera(uow.session, camera_id, for_update=True)
+    camera = await repo.camera_for_frame(uow.session, camera_id)
     if camera is None:
         raise not_found("camera", camera_id)
     try:
@@ -295,7 +294,7 @@ async def accept_frame(
         frame_due_by=health.frame_due_by(
             received_at,
             declared_s=camera["expected_interval_s"],
-            has_snapshot_url=camera["snapshot_url"] is not None,
+            has_snapshot_url=camera["has_snapshot_url"],
             cruise_interval_s=camera["cruise_interval_s"],
         ),
     )
@@ -317,7 +316,9 @@ async def accept_frame(
                 status="online",
                 since=received_at,
                 last_frame_at=captured_at,
-                location=GeoPoint.model_validate(camera["location"]),
+                location=GeoPoint.model_validate(
+                    await repo.camera_location(uow.session, camera_id)
+                ),
             ),
         )
     return {
