@@ -462,8 +462,9 @@ async def test_deliver_due_steps_through_leases_backoff_and_success(manual: Serv
         [only] = await notify_repo.alarm_deliveries(uow.session, alarm_id)
     assert (only["subscription_id"], only["status"], only["attempts"]) == (sub["id"], "pending", 0)
 
+    # No jitter: the steps below are timed to the exact backoff.
     policy = RetryPolicy(
-        max_attempts=5, base_delay=timedelta(seconds=30), max_delay=timedelta(minutes=5)
+        max_attempts=5, base_delay=timedelta(seconds=30), max_delay=timedelta(minutes=5), jitter=0
     )
     lease = timedelta(seconds=60)
     t0 = datetime.now(UTC) + timedelta(seconds=1)

@@ -89,7 +89,7 @@ def test_targets_are_masked_for_responses() -> None:
 
 def test_retries_back_off_exponentially_up_to_a_cap_then_give_up() -> None:
     policy = RetryPolicy(
-        max_attempts=5, base_delay=timedelta(seconds=2), max_delay=timedelta(seconds=10)
+        max_attempts=5, base_delay=timedelta(seconds=2), max_delay=timedelta(seconds=10), jitter=0
     )
     assert [policy.delay_after(n).total_seconds() for n in range(1, 6)] == [2, 4, 8, 10, 10]
     now = datetime(2026, 1, 1, tzinfo=UTC)
@@ -98,6 +98,8 @@ def test_retries_back_off_exponentially_up_to_a_cap_then_give_up() -> None:
     assert policy.after_failure(5, now) == (DeliveryStatus.GAVE_UP, None)
     # A huge attempt count does not overflow.
     assert policy.delay_after(10_000) == timedelta(seconds=10)
+    with pytest.raises(ValueError, match="jitter"):
+        RetryPolicy(jitter=1.0)
     with pytest.raises(ValueError, match="max_attempts"):
         RetryPolicy(max_attempts=0)
     with pytest.raises(ValueError, match="base_delay"):
@@ -165,3 +167,15 @@ async def test_the_sms_gateway_gets_the_text_and_refusals_become_channel_errors(
 
 def _fields(notice: AlarmNotice) -> dict[str, object]:
     return {name: getattr(notice, name) for name in AlarmNotice.__slots__}
+
+
+def test_retries_of_one_alarm_spread_out_but_each_is_reproducible() -> None:
+    policy = RetryPolicy(base_delay=timedelta(seconds=8), max_delay=timedelta(minutes=10))
+    waits = [policy.delay_after(3, key=str(delivery)) for delivery in range(22)]
+    # Between half and all of the 32 s backoff, at 22 different points.
+    assert all(timedelta(seconds=16) <= w <= timedelta(seconds=32) for w in waits)
+    assert len(set(waits)) == 22
+    assert max(waits) - min(waits) > timedelta(seconds=8)
+    # The same delivery and attempt wait the same; the next attempt waits longer.
+    assert policy.delay_after(3, key="7") == waits[7]
+    assert policy.delay_after(4, key="7") > waits[7]

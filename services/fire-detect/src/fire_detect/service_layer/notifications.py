@@ -312,7 +312,7 @@ async def deliver_due(
             if error is None:
                 status, next_at = DeliveryStatus.SENT, None
             else:
-                status, next_at = policy.after_failure(attempts, finished)
+                status, next_at = policy.after_failure(attempts, finished, str(delivery["id"]))
             recorded = await repo.record_attempt(
                 uow.session,
                 int(delivery["id"]),
