@@ -17,7 +17,7 @@ install: ## Install what is missing: Debian packages, uv, the Python workspace
 	@bash deploy/local/install.sh
 
 run: install ## Run the whole platform (stack, migrations, 8 services, demo city); Ctrl-C stops it
-	@$(UV) run --frozen python deploy/local/run.py
+	@$(UV) run --frozen python deploy/local/run.py $(RUN_ARGS)
 
 stack-up: ## Start PostgreSQL+PostGIS and Kafka (idempotent)
 	@bash deploy/local/stack.sh up

@@ -289,6 +289,58 @@ POLICIES = [
 ]
 
 
+# The district's departments come with grid-events' first migration.
+_SURNAMES = "王李张刘陈杨黄赵吴周徐孙"
+
+
+def grid_staff() -> list[dict[str, Any]]:
+    """One grid worker on duty per cell and a grid leader per town (names are demo
+    names; they are stored sealed and shown masked)."""
+    cells = [c for c in grid_cells() if c["level"] == "cell"]
+    towns = [c for c in grid_cells() if c["level"] == "town"]
+    staff = [
+        {
+            "id": f"gw-{cell['id']}",
+            "name": f"{_SURNAMES[i % len(_SURNAMES)]}网格员{i + 1}",
+            "phone": f"1380230{i:04d}",
+            "role": "grid_worker",
+            "duty_status": "on_duty",
+            "department_id": "urban_management",
+            "area_ids": [cell["id"]],
+        }
+        for i, cell in enumerate(cells)
+    ]
+    staff += [
+        {
+            "id": f"gl-{town['id']}",
+            "name": f"{_SURNAMES[-1 - i]}网格长",
+            "phone": f"1390230{i:04d}",
+            "role": "grid_leader",
+            "duty_status": "on_duty",
+            "department_id": "urban_management",
+            "area_ids": [town["id"]],
+        }
+        for i, town in enumerate(towns)
+    ]
+    return staff
+
+
+def dispatch_rules() -> list[dict[str, Any]]:
+    """Citizens' reports (category ``other``) in each town go to urban management and
+    to the on-duty grid worker of the cell; everything else follows the default table."""
+    return [
+        {
+            "category": "other",
+            "area_id": town["id"],
+            "priority": 3,
+            "department_id": "urban_management",
+            "assign_cell_worker": True,
+        }
+        for town in grid_cells()
+        if town["level"] == "town"
+    ]
+
+
 def _post_all(client: httpx.Client, path: str, items: list[dict[str, Any]]) -> int:
     created = 0
     for item in items:
@@ -308,6 +360,12 @@ def load(gateway: str, token: str) -> dict[str, int]:
     headers = {"Authorization": f"Bearer {token}"}
     with httpx.Client(base_url=f"{gateway}/api/v1", headers=headers, timeout=30) as client:
         counts["grid cells"] = _post_all(client, "/grid-events/cells", grid_cells())
+        counts["grid workers"] = _post_all(client, "/grid-events/grid-workers", grid_staff())
+        # Rules have no id of their own to collide on: added once, on an empty table.
+        rules = client.get("/grid-events/dispatch-rules", params={"limit": 1}).json()["total"]
+        counts["dispatch rules"] = (
+            0 if rules else _post_all(client, "/grid-events/dispatch-rules", dispatch_rules())
+        )
         counts["cameras"] = _post_all(client, "/video-ingest/cameras", CAMERAS)
         counts["forest resources"] = _post_all(client, "/fire-detect/resources", FOREST_RESOURCES)
         counts["intersections"] = _post_all(client, "/traffic-signal/intersections", INTERSECTIONS)
