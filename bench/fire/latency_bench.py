@@ -141,6 +141,8 @@ class Run:
     fire_started: dict[str, float] = field(default_factory=dict)  # camera -> t
     skipped: int = 0  # frames a camera skipped, its previous POST still running
     alarms: list[tuple[str, str, float]] = field(default_factory=list)  # (alarm, camera, t)
+    taken_s: dict[str, list[float]] = field(default_factory=dict)  # kind -> POST seconds
+    refused: dict[str, int] = field(default_factory=dict)  # kind -> frames refused (503)
 
 
 def start_service(
@@ -313,7 +315,12 @@ async def post_frame(pool: Pool, cam: Camera, headers: bytes, run: Run) -> None:
     target = f"/cameras/{cam.id}/frames?captured_at={quote(captured)}&pan_deg=0.0"
     try:
         status = await pool.post(target, headers, image)
-        if status != 202:
+        if status == 202:
+            run.taken_s.setdefault(cam.kind, []).append(time.monotonic() - started)
+        elif status == 503:
+            # Refused at capacity (Retry-After: 1): the camera's next frame is due then.
+            run.refused[cam.kind] = run.refused.get(cam.kind, 0) + 1
+        else:
             run.errors[str(status)] = run.errors.get(str(status), 0) + 1
     except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
         run.errors[type(exc).__name__] = run.errors.get(type(exc).__name__, 0) + 1
@@ -515,6 +522,13 @@ async def main(args: argparse.Namespace) -> None:
         f"(asked {len(cams):,}/s)"
     )
     print(f"frame errors           {run.errors or 'none'}")
+    for kind in sorted(set(run.taken_s) | set(run.refused)):
+        taken = run.taken_s.get(kind, [])
+        print(
+            f"  {kind:8s} frames taken {len(taken):7,}  refused at capacity "
+            f"{run.refused.get(kind, 0):7,}  POST of those taken p50 "
+            f"{percentile(taken, 50) * 1000:7.1f} ms  p99 {percentile(taken, 99) * 1000:7.1f} ms"
+        )
     print(f"frames skipped         {run.skipped:,} (the camera's previous POST still running)")
     print(
         f"POST round trip (baseline)  p50 {percentile(run.post_s, 50) * 1000:7.1f} ms   "

@@ -25,9 +25,10 @@ DEFINITION = ServiceDefinition(
         events.fit_frame_topic,
         background.cruise_cameras,
         background.watch_camera_health,
+        background.refresh_priority_cameras,
     ),
     readiness=(events.frame_topic_fits,),
-    lifespan_hooks=(background.cruise_resources,),
+    lifespan_hooks=(background.cruise_resources, background.frame_gate_resources),
 )
 
 

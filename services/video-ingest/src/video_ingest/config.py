@@ -1,6 +1,7 @@
 from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
+from city_common.events.schemas import CameraKind
 from city_common.runtime import Runtime
 from city_common.settings import ServiceSettings
 from video_ingest.domain.health import HealthPolicy
@@ -23,6 +24,16 @@ class Settings(ServiceSettings):
     # Raise the frame topic's max.message.bytes to fit a frame at startup. Off where
     # topics are declared elsewhere (a Strimzi KafkaTopic), which must then allow it.
     manage_frame_topic: bool = True
+
+    # Pushed frames in flight at once in this process; more are refused with 503 and
+    # Retry-After. Cameras without priority may take only the smaller share, so that
+    # the rest stays free for priority cameras' frames (see domain/admission.py).
+    frames_in_flight_max: int = Field(default=64, ge=1, le=10_000)
+    frames_in_flight_low_priority_max: int = Field(default=32, ge=1, le=10_000)
+    # Camera kinds whose frames have priority: the forest cameras watch for fire.
+    priority_camera_kinds: frozenset[CameraKind] = frozenset({CameraKind.FOREST})
+    # How often the priority cameras are read again from the registry.
+    priority_refresh_s: float = Field(default=10.0, gt=0.0, le=3600.0)
 
     # Snapshot cruise: cameras with a snapshot URL are polled here, one preset pose per
     # poll. Off in a deployment where another process polls them (or in tests that
@@ -47,6 +58,10 @@ class Settings(ServiceSettings):
     def _body_fits_a_frame(self) -> "Settings":
         if self.max_body_bytes < self.max_frame_bytes:
             raise ValueError("max_body_bytes must be at least max_frame_bytes")
+        if self.frames_in_flight_low_priority_max > self.frames_in_flight_max:
+            raise ValueError(
+                "frames_in_flight_low_priority_max must be at most frames_in_flight_max"
+            )
         return self
 
 

@@ -265,6 +265,7 @@ async def test_an_accepted_frame_is_the_snapshot_and_goes_on_the_bus(service: Se
     assert taken.status_code == 202, taken.text
     assert taken.json() == {
         "camera_id": "ridge-01",
+        "camera_kind": "forest",
         "content_type": "image/png",
         "width": 320,
         "height": 180,

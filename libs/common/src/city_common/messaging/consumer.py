@@ -143,6 +143,9 @@ class ConsumerRunner:
             auto_offset_reset="earliest",
             isolation_level="read_committed",
             max_poll_records=self.batch_size,
+            # A camera frame is ~50 KiB: the default 1 MiB per partition and fetch
+            # held a frame consumer to ~20 frames a partition a round trip.
+            max_partition_fetch_bytes=8 * 1024 * 1024,
         )
         await self._consumer.start()
         self._dlq = KafkaPublisher(self.bootstrap, client_id=f"{self.group_id}-dlq")

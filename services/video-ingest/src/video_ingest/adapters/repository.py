@@ -110,6 +110,11 @@ async def camera_location(session: AsyncSession, camera_id: str) -> dict[str, An
     return dict(json.loads(await session.scalar(stmt) or "null"))
 
 
+async def camera_ids_of_kinds(session: AsyncSession, kinds: list[str]) -> list[str]:
+    rows = await session.execute(select(cameras.c.id).where(cameras.c.kind.in_(kinds)))
+    return [row[0] for row in rows]
+
+
 async def camera_exists(session: AsyncSession, camera_id: str) -> bool:
     return (await session.scalar(select(cameras.c.id).where(cameras.c.id == camera_id))) is not None
 

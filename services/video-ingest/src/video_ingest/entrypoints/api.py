@@ -14,7 +14,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, HttpUrl, field
 from city_common.auth import Principal, Role, require_roles
 from city_common.events.schemas import CameraKind
 from city_common.geo import GeoPoint, QueryLatitude, QueryLongitude
-from city_common.runtime import RuntimeDep, UowDep
+from city_common.runtime import Runtime, RuntimeDep, UowDep
 from city_common.web.pagination import Page, PageDep, PageParams
 from city_common.web.problems import PROBLEM_BASE, Problem, validation_failed
 from video_ingest.config import health_policy, settings_of
@@ -30,6 +30,7 @@ from video_ingest.domain.images import (
 )
 from video_ingest.domain.model import CameraStatus
 from video_ingest.service_layer import handlers
+from video_ingest.service_layer.admission import FrameGate
 
 router = APIRouter(prefix="", tags=["cameras"])
 
@@ -62,6 +63,11 @@ Reader = Annotated[
 # Frames come from the camera gateways, machine to machine.
 FrameSource = Annotated[Principal, Depends(require_roles(Role.SERVICE))]
 Admin = Annotated[Principal, Depends(require_roles(Role.ADMIN))]
+
+
+def frame_gate(runtime: Runtime) -> FrameGate:
+    gate: FrameGate = runtime.state["frame_gate"]
+    return gate
 
 
 async def frame_limit(runtime: RuntimeDep) -> int:
@@ -309,6 +315,7 @@ async def _cameras(
 
 class FrameReceipt(BaseModel):
     camera_id: str
+    camera_kind: CameraKind
     content_type: str
     width: int
     height: int
@@ -318,7 +325,9 @@ class FrameReceipt(BaseModel):
 
 
 @router.post("/cameras", status_code=status.HTTP_201_CREATED, response_model=CameraRead)
-async def register_camera(body: CameraCreate, uow: UowDep, health: Health, _: Admin) -> CameraRead:
+async def register_camera(
+    body: CameraCreate, runtime: RuntimeDep, uow: UowDep, health: Health, _: Admin
+) -> CameraRead:
     """Register a camera with its place, view and patrol presets; one with a snapshot
     URL is polled from now on, one pose at a time."""
     camera = await handlers.register_camera(
@@ -338,6 +347,8 @@ async def register_camera(body: CameraCreate, uow: UowDep, health: Health, _: Ad
         health=health,
         now=datetime.now(UTC),
     )
+    # Its frames have their priority here at once; other replicas read it shortly.
+    frame_gate(runtime).priorities.note(body.id, body.kind)
     return CameraRead.model_validate(camera)
 
 
@@ -445,11 +456,13 @@ async def _read_body(request: Request, limit: int, *, slack: int = 0) -> bytes:
         413: {"description": "The frame is larger than the limit"},
         415: {"description": "Not a JPEG or PNG content type"},
         422: {"description": "The image cannot be decoded, or the capture time is implausible"},
+        503: {"description": "Refused at capacity (Retry-After); send the next frame as usual"},
     },
 )
 async def take_frame(
     camera_id: str,
     request: Request,
+    runtime: RuntimeDep,
     uow: UowDep,
     limit: FrameLimit,
     health: Health,
@@ -462,7 +475,40 @@ async def take_frame(
         Query(ge=0.0, lt=360.0, description="Pan azimuth at capture; default the heading"),
     ] = None,
 ) -> FrameReceipt:
-    """Accept a frame: it becomes the camera's snapshot and goes to fire detection."""
+    """Accept a frame: it becomes the camera's snapshot and goes to fire detection.
+
+    At capacity a frame is refused at once with 503 and Retry-After, frames of
+    cameras without priority (all but forest cameras, by default) first."""
+    gate = frame_gate(runtime)
+    if not gate.try_enter(camera_id):
+        raise Problem(
+            503,
+            "Service Unavailable",
+            "video-ingest is taking as many frames as it can; this one was refused, "
+            "frames of cameras without priority first. Send the next frame as usual.",
+            type_=PROBLEM_BASE + "frame-refused-at-capacity",
+            headers={"Retry-After": "1"},
+        )
+    try:
+        receipt = await _take_frame(
+            camera_id, request, uow, limit, health, captured_at=captured_at, pan_deg=pan_deg
+        )
+    finally:
+        gate.leave()
+    gate.priorities.note(camera_id, receipt.camera_kind)
+    return receipt
+
+
+async def _take_frame(
+    camera_id: str,
+    request: Request,
+    uow: UowDep,
+    limit: int,
+    health: HealthPolicy,
+    *,
+    captured_at: datetime,
+    pan_deg: float | None,
+) -> FrameReceipt:
     content_type = request.headers.get("content-type") or ""
     declared = media_type(content_type)
     if declared == MULTIPART:

@@ -1,6 +1,7 @@
-"""video-ingest's own loops: the snapshot cruise and the camera health sweep.
+"""video-ingest's own loops: the snapshot cruise, the camera health sweep, and the
+refresh of which cameras' frames have priority at capacity.
 
-Both keep their state in the database (next-due times, deadlines, statuses) and
+The cruise and the sweep keep their state in the database (next-due times, deadlines, statuses) and
 claim rows with SKIP LOCKED, so any number of replicas may run them, and a
 restarted one carries on where the last left off.
 """
@@ -18,7 +19,9 @@ from prometheus_client import Counter
 from city_common.runtime import Runtime
 from video_ingest.adapters.snapshots import HttpSnapshotSource
 from video_ingest.config import health_policy, settings_of
+from video_ingest.domain.admission import FrameAdmission
 from video_ingest.service_layer import handlers
+from video_ingest.service_layer.admission import FrameGate, PriorityCameras
 from video_ingest.service_layer.cruise import Cruise
 
 log = logging.getLogger(__name__)
@@ -63,6 +66,48 @@ async def cruise_resources(runtime: Runtime) -> AsyncIterator[None]:
         yield
     finally:
         await client.aclose()
+
+
+@asynccontextmanager
+async def frame_gate_resources(runtime: Runtime) -> AsyncIterator[None]:
+    """The frame endpoint's admission gate, with the priority cameras read once."""
+    settings = settings_of(runtime)
+    priorities = PriorityCameras(frozenset(k.value for k in settings.priority_camera_kinds))
+    runtime.state["frame_gate"] = FrameGate(
+        FrameAdmission(
+            max_in_flight=settings.frames_in_flight_max,
+            max_low_priority=settings.frames_in_flight_low_priority_max,
+        ),
+        priorities,
+        Counter(
+            "frames_refused_at_capacity_total",
+            "Pushed frames refused with 503 because the process was at capacity, by "
+            "whether their camera has priority",
+            ["priority"],
+            registry=runtime.metrics.registry,
+        ),
+    )
+    await _refresh_priorities(runtime, priorities)
+    yield
+
+
+async def _refresh_priorities(runtime: Runtime, priorities: PriorityCameras) -> None:
+    try:
+        async with runtime.uow() as uow:
+            await priorities.refresh(uow)
+    except Exception:  # noqa: BLE001 - frames are still taken; only their order suffers
+        log.warning("could not read the priority cameras", exc_info=True)
+
+
+async def refresh_priority_cameras(runtime: Runtime) -> None:
+    """Background task: cameras registered or changed on any replica get their
+    priority here within ``priority_refresh_s``."""
+    settings = settings_of(runtime)
+    gate: FrameGate = runtime.state["frame_gate"]
+    while not runtime.stopping.is_set():
+        await runtime.pause(settings.priority_refresh_s)
+        if not runtime.stopping.is_set():
+            await _refresh_priorities(runtime, gate.priorities)
 
 
 def cruise_of(runtime: Runtime) -> Cruise:

@@ -323,6 +323,7 @@ async def accept_frame(
         )
     return {
         "camera_id": camera_id,
+        "camera_kind": kind,
         "content_type": header.content_type,
         "width": header.width,
         "height": header.height,
