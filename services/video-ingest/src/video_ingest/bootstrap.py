@@ -28,7 +28,7 @@ DEFINITION = ServiceDefinition(
         background.refresh_priority_cameras,
     ),
     readiness=(events.frame_topic_fits,),
-    lifespan_hooks=(background.cruise_resources, background.frame_gate_resources),
+    lifespan_hooks=(background.cruise_resources, background.frame_intake_resources),
 )
 
 

@@ -30,6 +30,9 @@ class Settings(ServiceSettings):
     # the rest stays free for priority cameras' frames (see domain/admission.py).
     frames_in_flight_max: int = Field(default=64, ge=1, le=10_000)
     frames_in_flight_low_priority_max: int = Field(default=32, ge=1, le=10_000)
+    # The most pushed frames written in one transaction (those that arrived while the
+    # previous batch was being written).
+    frame_batch_max: int = Field(default=64, ge=1, le=1000)
     # Camera kinds whose frames have priority: the forest cameras watch for fire.
     priority_camera_kinds: frozenset[CameraKind] = frozenset({CameraKind.FOREST})
     # How often the priority cameras are read again from the registry.

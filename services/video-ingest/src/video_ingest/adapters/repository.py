@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    LargeBinary,
-    bindparam,
     delete,
     func,
     select,
@@ -87,27 +86,29 @@ async def update_camera(
         await session.execute(update(cameras).where(cameras.c.id == camera_id).values(**values))
 
 
-# Frame intake reads, and locks, only what it needs: one fixed statement per frame.
-_CAMERA_FOR_FRAME = text(
+# Frame intake reads, and locks, only what it needs, for any number of frames in one
+# fixed statement; in id order, so that two batches locking the same cameras (two
+# replicas) cannot deadlock.
+_CAMERAS_FOR_FRAMES = text(
     """
-    SELECT kind, status, heading_deg, expected_interval_s, cruise_interval_s,
+    SELECT id, kind, status, heading_deg, expected_interval_s, cruise_interval_s,
         snapshot_url IS NOT NULL AS has_snapshot_url
-    FROM cameras WHERE id = :camera_id FOR UPDATE
+    FROM cameras WHERE id = ANY(CAST(:ids AS varchar[])) ORDER BY id FOR UPDATE
     """
 )
 
 
-async def camera_for_frame(session: AsyncSession, camera_id: str) -> dict[str, Any] | None:
-    """What taking a frame needs of its camera, the row locked so that a camera coming
-    back online is announced once."""
-    row = (await session.execute(_CAMERA_FOR_FRAME, {"camera_id": camera_id})).first()
-    return dict(row._mapping) if row else None
+async def cameras_for_frames(session: AsyncSession, ids: list[str]) -> dict[str, dict[str, Any]]:
+    """What taking frames needs of their cameras, by id, the rows locked so that a
+    camera coming back online is announced once."""
+    rows = await session.execute(_CAMERAS_FOR_FRAMES, {"ids": ids})
+    return {row.id: dict(row._mapping) for row in rows}
 
 
-async def camera_location(session: AsyncSession, camera_id: str) -> dict[str, Any]:
-    """The camera's position as GeoJSON."""
-    stmt = select(func.ST_AsGeoJSON(cameras.c.location)).where(cameras.c.id == camera_id)
-    return dict(json.loads(await session.scalar(stmt) or "null"))
+async def camera_locations(session: AsyncSession, ids: list[str]) -> dict[str, dict[str, Any]]:
+    """The cameras' positions as GeoJSON, by id."""
+    stmt = select(cameras.c.id, func.ST_AsGeoJSON(cameras.c.location)).where(cameras.c.id.in_(ids))
+    return {row[0]: json.loads(row[1]) for row in await session.execute(stmt)}
 
 
 async def camera_ids_of_kinds(session: AsyncSession, kinds: list[str]) -> list[str]:
@@ -167,45 +168,54 @@ async def set_status(session: AsyncSession, camera_id: str, status: str) -> None
     await session.execute(update(cameras).where(cameras.c.id == camera_id).values(status=status))
 
 
-async def store_latest_frame(
-    session: AsyncSession,
-    *,
-    camera_id: str,
-    content_type: str,
-    width: int,
-    height: int,
-    pan_deg: float,
-    captured_at: datetime,
-    image: bytes,
-    frame_due_by: datetime | None,
-) -> None:
-    """Keep the frame as the camera's snapshot unless a later-captured one is already kept,
-    and note when the camera owes its next frame."""
+@dataclass(frozen=True, slots=True)
+class LatestFrame:
+    camera_id: str
+    content_type: str
+    width: int
+    height: int
+    pan_deg: float
+    captured_at: datetime
+    image: bytes
+    frame_due_by: datetime | None
+
+
+async def store_latest_frames(session: AsyncSession, frames: list[LatestFrame]) -> None:
+    """Keep each frame (at most one a camera) as its camera's snapshot unless a
+    later-captured one is already kept, and note when the camera owes its next frame."""
     await session.execute(
-        _STORE_FRAME,
+        _STORE_FRAMES,
         {
-            "camera_id": camera_id,
-            "content_type": content_type,
-            "width": width,
-            "height": height,
-            "pan_deg": pan_deg,
-            "captured_at": captured_at,
-            "image": image,
-            "frame_due_by": frame_due_by,
+            "camera_ids": [f.camera_id for f in frames],
+            "content_types": [f.content_type for f in frames],
+            "widths": [f.width for f in frames],
+            "heights": [f.height for f in frames],
+            "pans": [f.pan_deg for f in frames],
+            "captured": [f.captured_at for f in frames],
+            "images": [f.image for f in frames],
+            "due": [f.frame_due_by for f in frames],
         },
     )
 
 
-# Every frame of every camera passes here (776 a second in Yongchuan), so this is one
-# statement and one round trip, of a text fixed at import: nothing to build, hash or
-# compile per frame. The snapshot is replaced unless a later-captured one is kept;
-# GREATEST ignores NULL, so the first frame sets last_frame_at.
-_STORE_FRAME = text(
+# Every frame of every camera passes here (776 a second in Yongchuan): one statement
+# and one round trip for a whole batch, of a text fixed at import: nothing to build,
+# hash or compile per frame. GREATEST ignores NULL, so the first frame sets
+# last_frame_at.
+_STORE_FRAMES = text(
     """
-    WITH kept AS (
+    WITH incoming AS (
+        SELECT * FROM unnest(
+            CAST(:camera_ids AS varchar[]), CAST(:content_types AS varchar[]),
+            CAST(:widths AS integer[]), CAST(:heights AS integer[]),
+            CAST(:pans AS double precision[]), CAST(:captured AS timestamptz[]),
+            CAST(:images AS bytea[]), CAST(:due AS timestamptz[])
+        ) AS f(camera_id, content_type, width, height, pan_deg, captured_at, image, due)
+    ), kept AS (
         INSERT INTO camera_frames
             (camera_id, content_type, width, height, pan_deg, captured_at, image)
-        VALUES (:camera_id, :content_type, :width, :height, :pan_deg, :captured_at, :image)
+        SELECT camera_id, content_type, width, height, pan_deg, captured_at, image
+        FROM incoming
         ON CONFLICT (camera_id) DO UPDATE SET
             content_type = EXCLUDED.content_type, width = EXCLUDED.width,
             height = EXCLUDED.height, pan_deg = EXCLUDED.pan_deg,
@@ -213,11 +223,15 @@ _STORE_FRAME = text(
         WHERE camera_frames.captured_at <= EXCLUDED.captured_at
     )
     UPDATE cameras SET
-        last_frame_at = GREATEST(last_frame_at, CAST(:captured_at AS timestamptz)),
-        frame_due_by = :frame_due_by
-    WHERE id = :camera_id
+        last_frame_at = GREATEST(cameras.last_frame_at, incoming.captured_at),
+        frame_due_by = incoming.due
+    FROM incoming WHERE cameras.id = incoming.camera_id
     """
-).bindparams(bindparam("image", type_=LargeBinary))
+)
+
+
+async def set_statuses(session: AsyncSession, ids: list[str], status: str) -> None:
+    await session.execute(update(cameras).where(cameras.c.id.in_(ids)).values(status=status))
 
 
 async def latest_frame(session: AsyncSession, camera_id: str) -> dict[str, Any] | None:

@@ -31,6 +31,7 @@ from video_ingest.domain.images import (
 from video_ingest.domain.model import CameraStatus
 from video_ingest.service_layer import handlers
 from video_ingest.service_layer.admission import FrameGate
+from video_ingest.service_layer.frame_batch import FrameBatcher
 
 router = APIRouter(prefix="", tags=["cameras"])
 
@@ -63,6 +64,11 @@ Reader = Annotated[
 # Frames come from the camera gateways, machine to machine.
 FrameSource = Annotated[Principal, Depends(require_roles(Role.SERVICE))]
 Admin = Annotated[Principal, Depends(require_roles(Role.ADMIN))]
+
+
+def frame_batcher(runtime: Runtime) -> FrameBatcher:
+    batcher: FrameBatcher = runtime.state["frame_batcher"]
+    return batcher
 
 
 def frame_gate(runtime: Runtime) -> FrameGate:
@@ -463,9 +469,7 @@ async def take_frame(
     camera_id: str,
     request: Request,
     runtime: RuntimeDep,
-    uow: UowDep,
     limit: FrameLimit,
-    health: Health,
     _: FrameSource,
     captured_at: Annotated[
         AwareDatetime, Query(description="When the camera captured the frame, ISO 8601 with offset")
@@ -477,7 +481,8 @@ async def take_frame(
 ) -> FrameReceipt:
     """Accept a frame: it becomes the camera's snapshot and goes to fire detection.
 
-    At capacity a frame is refused at once with 503 and Retry-After, frames of
+    Frames arriving together are written together (one transaction); each gets its
+    own answer. At capacity a frame is refused at once with 503 and Retry-After, frames of
     cameras without priority (all but forest cameras, by default) first."""
     gate = frame_gate(runtime)
     if not gate.try_enter(camera_id):
@@ -491,7 +496,12 @@ async def take_frame(
         )
     try:
         receipt = await _take_frame(
-            camera_id, request, uow, limit, health, captured_at=captured_at, pan_deg=pan_deg
+            camera_id,
+            request,
+            frame_batcher(runtime),
+            limit,
+            captured_at=captured_at,
+            pan_deg=pan_deg,
         )
     finally:
         gate.leave()
@@ -502,9 +512,8 @@ async def take_frame(
 async def _take_frame(
     camera_id: str,
     request: Request,
-    uow: UowDep,
+    batcher: FrameBatcher,
     limit: int,
-    health: HealthPolicy,
     *,
     captured_at: datetime,
     pan_deg: float | None,
@@ -540,17 +549,15 @@ async def _take_frame(
             f"{media_type(content_type) or 'nothing'}",
             type_=PROBLEM_BASE + "unsupported-media-type",
         )
-    receipt = await handlers.take_frame(
-        uow,
+    frame = handlers.check_frame(
         camera_id=camera_id,
         image=image,
         declared_type=declared,
         captured_at=captured_at,
         pan_deg=pan_deg,
         received_at=datetime.now(UTC),
-        health=health,
     )
-    return FrameReceipt.model_validate(receipt)
+    return FrameReceipt.model_validate(await batcher.take(frame))
 
 
 @router.get(

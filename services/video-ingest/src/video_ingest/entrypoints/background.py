@@ -23,6 +23,7 @@ from video_ingest.domain.admission import FrameAdmission
 from video_ingest.service_layer import handlers
 from video_ingest.service_layer.admission import FrameGate, PriorityCameras
 from video_ingest.service_layer.cruise import Cruise
+from video_ingest.service_layer.frame_batch import FrameBatcher
 
 log = logging.getLogger(__name__)
 
@@ -69,9 +70,12 @@ async def cruise_resources(runtime: Runtime) -> AsyncIterator[None]:
 
 
 @asynccontextmanager
-async def frame_gate_resources(runtime: Runtime) -> AsyncIterator[None]:
-    """The frame endpoint's admission gate, with the priority cameras read once."""
+async def frame_intake_resources(runtime: Runtime) -> AsyncIterator[None]:
+    """The frame endpoint's admission gate, with the priority cameras read once, and
+    the batcher that writes pushed frames; frames taken are written before shutdown."""
     settings = settings_of(runtime)
+    batcher = FrameBatcher(runtime.uow, health_policy(settings), max_batch=settings.frame_batch_max)
+    runtime.state["frame_batcher"] = batcher
     priorities = PriorityCameras(frozenset(k.value for k in settings.priority_camera_kinds))
     runtime.state["frame_gate"] = FrameGate(
         FrameAdmission(
@@ -88,7 +92,10 @@ async def frame_gate_resources(runtime: Runtime) -> AsyncIterator[None]:
         ),
     )
     await _refresh_priorities(runtime, priorities)
-    yield
+    try:
+        yield
+    finally:
+        await batcher.drain()
 
 
 async def _refresh_priorities(runtime: Runtime, priorities: PriorityCameras) -> None:

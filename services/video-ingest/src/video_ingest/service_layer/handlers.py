@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -11,6 +13,7 @@ from city_common.events import schemas as s
 from city_common.events.registry import spec_for_type
 from city_common.geo import GeoPoint
 from city_common.messaging.consumer import Delivery
+from city_common.observability.tracing import current_traceparent
 from city_common.web.problems import Problem, conflict, not_found
 from video_ingest.adapters import repository as repo
 from video_ingest.domain.area import BoundingBox
@@ -22,7 +25,7 @@ from video_ingest.domain.changes import (
     terms_of,
 )
 from video_ingest.domain.health import HealthPolicy
-from video_ingest.domain.images import UndecodableImage, read_frame
+from video_ingest.domain.images import ImageHeader, UndecodableImage, read_frame
 from video_ingest.domain.model import (
     ACTIVE_ALARM_STATUSES,
     CameraStatus,
@@ -230,8 +233,22 @@ async def remove_camera(uow: UnitOfWork, camera_id: str) -> None:
     await uow.commit()
 
 
-async def take_frame(
-    uow: UnitOfWork,
+@dataclass(frozen=True, slots=True)
+class IncomingFrame:
+    """A frame that passed the checks needing no database (capture time, image)."""
+
+    camera_id: str
+    image: bytes
+    header: ImageHeader
+    captured_at: datetime
+    pan_deg: float | None
+    received_at: datetime
+    # The trace of the request that brought it: its events continue that trace even
+    # when written in a batch with other requests' frames.
+    traceparent: str | None = None
+
+
+def check_frame(
     *,
     camera_id: str,
     image: bytes,
@@ -239,21 +256,124 @@ async def take_frame(
     captured_at: datetime,
     pan_deg: float | None,
     received_at: datetime,
-    health: HealthPolicy,
-) -> dict[str, Any]:
-    """Accept a pushed camera frame and commit."""
-    receipt = await accept_frame(
-        uow,
-        camera_id=camera_id,
-        image=image,
-        declared_type=declared_type,
-        captured_at=captured_at,
-        pan_deg=pan_deg,
-        received_at=received_at,
-        health=health,
+) -> IncomingFrame:
+    """The checks of a frame that need no database; a 422 problem when one fails."""
+    try:
+        check_capture_time(captured_at, now=received_at)
+    except CaptureTimeOutOfRange as exc:
+        raise _invalid("query.captured_at", str(exc), "capture_time_out_of_range") from exc
+    try:
+        header = read_frame(image, declared_type)
+    except UndecodableImage as exc:
+        raise _invalid("body", str(exc), "undecodable_image") from exc
+    return IncomingFrame(
+        camera_id, image, header, captured_at, pan_deg, received_at, current_traceparent.get()
     )
-    await uow.commit()
-    return receipt
+
+
+@contextmanager
+def _trace_of(frame: IncomingFrame) -> Iterator[None]:
+    token = current_traceparent.set(frame.traceparent)
+    try:
+        yield
+    finally:
+        current_traceparent.reset(token)
+
+
+async def store_frames(
+    uow: UnitOfWork, frames: Sequence[IncomingFrame], *, health: HealthPolicy
+) -> list[dict[str, Any] | Problem]:
+    """Keep checked frames as their cameras' snapshots and pass them on to fire
+    detection, whatever their number, in a constant number of statements; a camera
+    that was offline is back. One receipt per frame, or a 404 problem for a frame of
+    an unknown camera (the others are kept). The caller commits."""
+    cameras = await repo.cameras_for_frames(uow.session, sorted({f.camera_id for f in frames}))
+    outcomes: list[dict[str, Any] | Problem] = []
+    # Per camera: the latest-captured frame of the batch is the snapshot candidate,
+    # and the latest received sets when the next one is due.
+    kept: dict[str, tuple[IncomingFrame, float]] = {}
+    due_by: dict[str, datetime | None] = {}
+    for frame in frames:
+        camera = cameras.get(frame.camera_id)
+        if camera is None:
+            outcomes.append(not_found("camera", frame.camera_id))
+            continue
+        kind = s.CameraKind(camera["kind"])
+        pan = frame.pan_deg if frame.pan_deg is not None else camera["heading_deg"]
+        best = kept.get(frame.camera_id)
+        if best is None or frame.captured_at >= best[0].captured_at:
+            kept[frame.camera_id] = (frame, pan)
+        due_by[frame.camera_id] = health.frame_due_by(
+            frame.received_at,
+            declared_s=camera["expected_interval_s"],
+            has_snapshot_url=camera["has_snapshot_url"],
+            cruise_interval_s=camera["cruise_interval_s"],
+        )
+        with _trace_of(frame):
+            uow.emit(
+                FRAME_CAPTURED,
+                s.FrameCaptured(
+                    camera_id=frame.camera_id,
+                    camera_kind=kind,
+                    captured_at=frame.captured_at,
+                    pan_azimuth_deg=pan,
+                ),
+                data=frame.image,
+                content_type=frame.header.content_type,
+            )
+        outcomes.append(
+            {
+                "camera_id": frame.camera_id,
+                "camera_kind": kind,
+                "content_type": frame.header.content_type,
+                "width": frame.header.width,
+                "height": frame.header.height,
+                "bytes": len(frame.image),
+                "captured_at": frame.captured_at,
+                "pan_deg": pan,
+            }
+        )
+    if not kept:
+        return outcomes
+    await repo.store_latest_frames(
+        uow.session,
+        [
+            repo.LatestFrame(
+                camera_id=camera_id,
+                content_type=frame.header.content_type,
+                width=frame.header.width,
+                height=frame.header.height,
+                pan_deg=pan,
+                captured_at=frame.captured_at,
+                image=frame.image,
+                frame_due_by=due_by[camera_id],
+            )
+            for camera_id, (frame, pan) in kept.items()
+        ],
+    )
+    back = [
+        camera_id
+        for camera_id in kept
+        if comes_back_online(CameraStatus(cameras[camera_id]["status"]))
+    ]
+    if back:
+        await repo.set_statuses(uow.session, back, CameraStatus.ONLINE.value)
+        places = await repo.camera_locations(uow.session, back)
+        for camera_id in back:
+            frame, _ = kept[camera_id]
+            with _trace_of(frame):
+                uow.emit(
+                    CAMERA_ONLINE,
+                    s.CameraStatusChanged(
+                        camera_id=camera_id,
+                        camera_kind=s.CameraKind(cameras[camera_id]["kind"]),
+                        status="online",
+                        since=frame.received_at,
+                        last_frame_at=frame.captured_at,
+                        location=GeoPoint.model_validate(places[camera_id]),
+                    ),
+                )
+    return outcomes
 
 
 async def accept_frame(
@@ -267,70 +387,20 @@ async def accept_frame(
     received_at: datetime,
     health: HealthPolicy,
 ) -> dict[str, Any]:
-    """Accept a camera frame, pushed or polled: keep it as the snapshot and pass it on to
-    fire detection; a camera that was offline is back. The caller commits."""
-    try:
-        check_capture_time(captured_at, now=received_at)
-    except CaptureTimeOutOfRange as exc:
-        raise _invalid("query.captured_at", str(exc), "capture_time_out_of_range") from exc
-    camera = await repo.camera_for_frame(uow.session, camera_id)
-    if camera is None:
-        raise not_found("camera", camera_id)
-    try:
-        header = read_frame(image, declared_type)
-    except UndecodableImage as exc:
-        raise _invalid("body", str(exc), "undecodable_image") from exc
-    kind = s.CameraKind(camera["kind"])
-    pan = pan_deg if pan_deg is not None else camera["heading_deg"]
-    await repo.store_latest_frame(
-        uow.session,
+    """Accept one camera frame, pushed or polled: keep it as the snapshot and pass it
+    on to fire detection; a camera that was offline is back. The caller commits."""
+    frame = check_frame(
         camera_id=camera_id,
-        content_type=header.content_type,
-        width=header.width,
-        height=header.height,
-        pan_deg=pan,
-        captured_at=captured_at,
         image=image,
-        frame_due_by=health.frame_due_by(
-            received_at,
-            declared_s=camera["expected_interval_s"],
-            has_snapshot_url=camera["has_snapshot_url"],
-            cruise_interval_s=camera["cruise_interval_s"],
-        ),
+        declared_type=declared_type,
+        captured_at=captured_at,
+        pan_deg=pan_deg,
+        received_at=received_at,
     )
-    uow.emit(
-        FRAME_CAPTURED,
-        s.FrameCaptured(
-            camera_id=camera_id, camera_kind=kind, captured_at=captured_at, pan_azimuth_deg=pan
-        ),
-        data=image,
-        content_type=header.content_type,
-    )
-    if comes_back_online(CameraStatus(camera["status"])):
-        await repo.set_status(uow.session, camera_id, CameraStatus.ONLINE.value)
-        uow.emit(
-            CAMERA_ONLINE,
-            s.CameraStatusChanged(
-                camera_id=camera_id,
-                camera_kind=kind,
-                status="online",
-                since=received_at,
-                last_frame_at=captured_at,
-                location=GeoPoint.model_validate(
-                    await repo.camera_location(uow.session, camera_id)
-                ),
-            ),
-        )
-    return {
-        "camera_id": camera_id,
-        "camera_kind": kind,
-        "content_type": header.content_type,
-        "width": header.width,
-        "height": header.height,
-        "bytes": len(image),
-        "captured_at": captured_at,
-        "pan_deg": pan,
-    }
+    (outcome,) = await store_frames(uow, [frame], health=health)
+    if isinstance(outcome, Problem):
+        raise outcome
+    return outcome
 
 
 async def sweep_camera_health(uow: UnitOfWork, *, now: datetime, limit: int = 500) -> list[str]:
