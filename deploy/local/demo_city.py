@@ -293,36 +293,44 @@ POLICIES = [
 _SURNAMES = "王李张刘陈杨黄赵吴周徐孙"
 
 
+def _staff(ident: str, name: str, phone: str, role: str, area_id: str) -> dict[str, Any]:
+    return {
+        "id": ident,
+        "name": name,
+        "phone": phone,
+        "role": role,
+        "duty_status": "on_duty",
+        "department_id": "urban_management",
+        "area_ids": [area_id],
+    }
+
+
 def grid_staff() -> list[dict[str, Any]]:
     """One grid worker on duty per cell and a grid leader per town (names are demo
     names; they are stored sealed and shown masked)."""
     cells = [c for c in grid_cells() if c["level"] == "cell"]
     towns = [c for c in grid_cells() if c["level"] == "town"]
-    staff = [
-        {
-            "id": f"gw-{cell['id']}",
-            "name": f"{_SURNAMES[i % len(_SURNAMES)]}网格员{i + 1}",
-            "phone": f"1380230{i:04d}",
-            "role": "grid_worker",
-            "duty_status": "on_duty",
-            "department_id": "urban_management",
-            "area_ids": [cell["id"]],
-        }
+    workers = [
+        _staff(
+            f"gw-{cell['id']}",
+            f"{_SURNAMES[i % len(_SURNAMES)]}网格员{i + 1}",
+            f"1380230{i:04d}",
+            "grid_worker",
+            cell["id"],
+        )
         for i, cell in enumerate(cells)
     ]
-    staff += [
-        {
-            "id": f"gl-{town['id']}",
-            "name": f"{_SURNAMES[-1 - i]}网格长",
-            "phone": f"1390230{i:04d}",
-            "role": "grid_leader",
-            "duty_status": "on_duty",
-            "department_id": "urban_management",
-            "area_ids": [town["id"]],
-        }
+    leaders = [
+        _staff(
+            f"gl-{town['id']}",
+            f"{_SURNAMES[-1 - i]}网格长",
+            f"1390230{i:04d}",
+            "grid_leader",
+            town["id"],
+        )
         for i, town in enumerate(towns)
     ]
-    return staff
+    return workers + leaders
 
 
 def dispatch_rules() -> list[dict[str, Any]]:

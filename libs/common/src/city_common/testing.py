@@ -269,19 +269,20 @@ def problem_fields(response: httpx.Response) -> list[str]:
     return [str(e["field"]) for e in response.json().get("errors", [])]
 
 
-def consumed(metrics: str, topic: str, outcome: str) -> float:
-    """``events_consumed_total`` for a topic and outcome, from a /metrics page."""
+def metric_value(metrics: str, name: str, **labels: str) -> float:
+    """The sample ``name`` with these labels on a /metrics page; 0 when absent."""
     from prometheus_client.parser import text_string_to_metric_families
 
     for family in text_string_to_metric_families(metrics):
         for sample in family.samples:
-            if (
-                sample.name == "events_consumed_total"
-                and sample.labels.get("topic") == topic
-                and sample.labels.get("outcome") == outcome
-            ):
+            if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()):
                 return float(sample.value)
     return 0.0
+
+
+def consumed(metrics: str, topic: str, outcome: str) -> float:
+    """``events_consumed_total`` for a topic and outcome, from a /metrics page."""
+    return metric_value(metrics, "events_consumed_total", topic=topic, outcome=outcome)
 
 
 def keyed(

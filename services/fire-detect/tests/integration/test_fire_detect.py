@@ -11,7 +11,6 @@ import httpx
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
-from prometheus_client.parser import text_string_to_metric_families
 
 from city_common.events import schemas as s
 from city_common.events.registry import spec_for_type
@@ -25,6 +24,9 @@ from city_common.testing import (
     settings_for_test,
     unique,
     wait_until,
+)
+from city_common.testing import (
+    consumed as consumed_in,
 )
 from fire_detect.bootstrap import create_app
 from fire_detect.config import Settings
@@ -65,16 +67,7 @@ def assert_problem(response: httpx.Response, status: int, field: str | None = No
 
 
 async def consumed(client: httpx.AsyncClient, topic: str, outcome: str) -> float:
-    text = (await client.get("/metrics")).text
-    for family in text_string_to_metric_families(text):
-        for sample in family.samples:
-            if (
-                sample.name == "events_consumed_total"
-                and sample.labels.get("topic") == topic
-                and sample.labels.get("outcome") == outcome
-            ):
-                return sample.value
-    return 0.0
+    return consumed_in((await client.get("/metrics")).text, topic, outcome)
 
 
 def point(lon: float, lat: float) -> dict:

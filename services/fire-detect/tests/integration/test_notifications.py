@@ -14,7 +14,6 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI, Request, Response
-from prometheus_client.parser import text_string_to_metric_families
 
 from city_common.events.schemas import FireAlarmStatus
 from city_common.runtime import Runtime
@@ -22,6 +21,7 @@ from city_common.testing import (
     assert_problem,
     bearer,
     execute_sql,
+    metric_value,
     migrated_database,
     running_app,
     served,
@@ -138,15 +138,7 @@ async def subscribe(service: Service, **body: Any) -> dict[str, Any]:
 
 
 def attempts_metric(text: str, channel: str, outcome: str) -> float:
-    for family in text_string_to_metric_families(text):
-        for sample in family.samples:
-            if (
-                sample.name == "fire_notification_attempts_total"
-                and sample.labels.get("channel") == channel
-                and sample.labels.get("outcome") == outcome
-            ):
-                return float(sample.value)
-    return 0.0
+    return metric_value(text, "fire_notification_attempts_total", channel=channel, outcome=outcome)
 
 
 async def test_an_alarm_reaches_exactly_the_subscribers_of_its_area(service: Service) -> None:

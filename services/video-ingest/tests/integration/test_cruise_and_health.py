@@ -17,7 +17,6 @@ import httpx
 import pytest
 from camera_images import jpeg, png
 from fastapi import FastAPI, Response
-from prometheus_client.parser import text_string_to_metric_families
 
 from city_common.events import schemas as s
 from city_common.events.registry import spec_for_type
@@ -25,6 +24,7 @@ from city_common.runtime import Runtime
 from city_common.testing import (
     assert_problem,
     bearer,
+    metric_value,
     migrated_database,
     read_topic,
     running_app,
@@ -114,14 +114,7 @@ class Service:
 
     async def polls(self, outcome: str) -> float:
         page = (await self.client.get("/metrics")).text
-        for family in text_string_to_metric_families(page):
-            for sample in family.samples:
-                if (
-                    sample.name == "camera_snapshot_polls_total"
-                    and sample.labels.get("outcome") == outcome
-                ):
-                    return float(sample.value)
-        return 0.0
+        return metric_value(page, "camera_snapshot_polls_total", outcome=outcome)
 
 
 def camera(ident: str, **change: object) -> dict:

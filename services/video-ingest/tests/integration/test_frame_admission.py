@@ -9,11 +9,11 @@ import httpx
 import pytest
 from camera_images import png
 from fastapi import FastAPI
-from prometheus_client.parser import text_string_to_metric_families
 
 from city_common.testing import (
     assert_problem,
     bearer,
+    metric_value,
     migrated_database,
     running_app,
     settings_for_test,
@@ -52,17 +52,6 @@ async def _frame(client: httpx.AsyncClient, settings: Settings, camera_id: str) 
         content=FRAME,
         headers={**bearer(settings, "service"), "content-type": "image/png"},
     )
-
-
-def _refused(metrics: str, priority: str) -> float:
-    for family in text_string_to_metric_families(metrics):
-        for sample in family.samples:
-            if (
-                sample.name == "frames_refused_at_capacity_total"
-                and sample.labels.get("priority") == priority
-            ):
-                return float(sample.value)
-    return 0.0
 
 
 async def test_traffic_frames_are_refused_before_forest_frames_at_capacity() -> None:
@@ -124,5 +113,6 @@ async def test_traffic_frames_are_refused_before_forest_frames_at_capacity() -> 
         assert gate.admission.in_flight == 0
 
         metrics = (await client.get("/metrics")).text
-        assert _refused(metrics, "no") == 1
-        assert _refused(metrics, "yes") == 1
+        refused = "frames_refused_at_capacity_total"
+        assert metric_value(metrics, refused, priority="no") == 1
+        assert metric_value(metrics, refused, priority="yes") == 1
