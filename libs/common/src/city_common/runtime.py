@@ -215,6 +215,7 @@ def build_runtime(definition: ServiceDefinition, settings: ServiceSettings) -> R
                 batch_size=settings.outbox_batch_size,
                 poll_interval_s=settings.outbox_poll_interval_s,
                 retention=timedelta(hours=settings.outbox_retention_hours),
+                listen_dsn=db.dsn if settings.outbox_listen else None,
             )
         if settings.consumer_enabled and definition.subscriptions is not None:
             subs = definition.subscriptions(runtime)

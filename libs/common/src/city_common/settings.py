@@ -49,6 +49,9 @@ class ServiceSettings(BaseSettings):
     consumer_batch_size: int = Field(default=100, ge=1, le=5000)
     outbox_enabled: bool = True
     outbox_poll_interval_s: float = Field(default=0.1, gt=0.0, le=10.0)
+    # LISTEN for commits that wrote outbox rows and publish at once (one more
+    # connection per process); the poll above remains the fallback.
+    outbox_listen: bool = True
     outbox_batch_size: int = Field(default=200, ge=1, le=5000)
     outbox_retention_hours: float = Field(default=24.0, ge=0.0)
 

@@ -166,3 +166,40 @@ async def test_an_event_the_broker_refuses_holds_back_only_its_own_key(
     assert rows[0].attempts >= 1 and "MessageSizeTooLarge" in rows[0].last_error
     assert metrics.outbox_failing._value.get() >= 1
     assert metrics.outbox_backlog._value.get() == 2
+
+
+async def test_a_commit_wakes_a_listening_relay_long_before_its_poll(
+    db: Database, prefix: str
+) -> None:
+    topic = prefix + DETECTED.topic
+    await ensure_topics(KAFKA_BOOTSTRAP, [topic])
+    # A poll so slow that only the wake-up can explain a prompt publication.
+    relay = OutboxRelay(
+        db.sessions,
+        lambda: KafkaPublisher(KAFKA_BOOTSTRAP, client_id="test-relay-listen"),
+        Metrics("test"),
+        poll_interval_s=10.0,
+        listen_dsn=db.dsn,
+    )
+    task = asyncio.create_task(relay.run())
+    try:
+        await asyncio.sleep(1.0)  # the first (empty) round, then asleep for 10 s
+        async with UnitOfWork(db.sessions, source="/test", topic_prefix=prefix) as uow:
+            uow.emit(DETECTED, incident("woken"))
+            await uow.commit()
+        started = asyncio.get_running_loop().time()
+        messages = await read_topic(topic, expected=1, timeout_s=8)
+        assert len(messages) == 1
+        assert asyncio.get_running_loop().time() - started < 8
+        assert relay.wakeups >= 1
+
+        # A rolled-back unit notifies no one.
+        woken = relay.wakeups
+        async with UnitOfWork(db.sessions, source="/test", topic_prefix=prefix) as uow:
+            uow.emit(DETECTED, incident("never"))
+            await uow.flush_events()
+        await asyncio.sleep(0.5)
+        assert relay.wakeups == woken
+    finally:
+        relay.stop()
+        await asyncio.wait_for(task, timeout=10)

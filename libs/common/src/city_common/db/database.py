@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import event, make_url, text
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -63,6 +63,12 @@ class Database:
         # expire_on_commit=False: objects stay readable after commit, when the
         # route serialises them, without a second round trip.
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+
+    @property
+    def dsn(self) -> str:
+        """The URL as asyncpg takes it (for a connection of its own: LISTEN)."""
+        url = make_url(self.url).set(drivername="postgresql")
+        return url.render_as_string(hide_password=False)
 
     async def ping(self) -> None:
         async with self.engine.connect() as conn:

@@ -9,13 +9,16 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Self
 
-from sqlalchemy import insert
+from sqlalchemy import insert, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from city_common.db.messaging import outbox
 from city_common.events.envelope import CloudEvent
 from city_common.events.registry import EventSpec
 from city_common.events.schemas import EventPayload
+
+OUTBOX_CHANNEL = "outbox"
+_WAKE_RELAY = text(f"NOTIFY {OUTBOX_CHANNEL}")
 
 
 class UnitOfWork:
@@ -84,6 +87,9 @@ class UnitOfWork:
             for topic, key, event in self._pending
         ]
         await self.session.execute(insert(outbox), rows)
+        # Wakes the relays LISTENing (delivered at commit, once per transaction, and
+        # not at all on rollback); they poll anyway, so a lost wake-up only waits.
+        await self.session.execute(_WAKE_RELAY)
         self._pending = []
 
     async def commit(self) -> None:

@@ -16,9 +16,11 @@ import logging
 from collections.abc import Callable
 from datetime import timedelta
 
+import asyncpg
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from city_common.db.uow import OUTBOX_CHANNEL
 from city_common.messaging.producer import KafkaPublisher
 from city_common.observability.metrics import Metrics
 
@@ -72,6 +74,7 @@ class OutboxRelay:
         batch_size: int = 200,
         poll_interval_s: float = 0.1,
         retention: timedelta = timedelta(hours=24),
+        listen_dsn: str | None = None,
     ) -> None:
         self._sessions = sessions
         self._publisher_factory = publisher_factory
@@ -84,6 +87,13 @@ class OutboxRelay:
         self._poll = poll_interval_s
         self._retention = retention
         self._stopping = asyncio.Event()
+        # With a DSN the relay LISTENs for the commits that wrote outbox rows and
+        # publishes at once, instead of up to a poll interval later; polling stays as
+        # the fallback (a lost connection, a notification missed).
+        self._listen_dsn = listen_dsn
+        self._listener: asyncpg.Connection | None = None
+        self._wake = asyncio.Event()
+        self.wakeups = 0
 
     async def _ensure_publisher(self) -> KafkaPublisher:
         if self._publisher is None:
@@ -176,11 +186,49 @@ class OutboxRelay:
     def stop(self) -> None:
         self._stopping.set()
 
+    def _on_notify(self, *_: object) -> None:
+        self.wakeups += 1
+        self._wake.set()
+
+    async def _ensure_listening(self) -> None:
+        if self._listen_dsn is None:
+            return
+        if self._listener is not None and not self._listener.is_closed():
+            return
+        self._listener = None
+        try:
+            listener = await asyncpg.connect(self._listen_dsn, timeout=5)
+            await listener.add_listener(OUTBOX_CHANNEL, self._on_notify)
+            self._listener = listener
+        except (OSError, asyncpg.PostgresError, TimeoutError):
+            log.warning("outbox relay cannot LISTEN; polling only", exc_info=True)
+
+    async def _close_listener(self) -> None:
+        listener, self._listener = self._listener, None
+        if listener is not None and not listener.is_closed():
+            try:
+                await listener.close(timeout=5)
+            except Exception:  # noqa: BLE001 - closing; the server drops it anyway
+                listener.terminate()
+
+    async def _idle(self, timeout_s: float) -> None:
+        """Wait for a commit's wake-up, the stop, or the poll interval."""
+        waits = [asyncio.ensure_future(self._stopping.wait())]
+        if self._listener is not None:
+            waits.append(asyncio.ensure_future(self._wake.wait()))
+        try:
+            await asyncio.wait(waits, timeout=timeout_s, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in waits:
+                waiter.cancel()
+        self._wake.clear()
+
     async def run(self) -> None:
         backoff = self._poll
         loops = 0
         try:
             while not self._stopping.is_set():
+                await self._ensure_listening()
                 try:
                     published = await self.publish_pending()
                     backoff = self._poll
@@ -194,9 +242,7 @@ class OutboxRelay:
                 except Exception:  # noqa: BLE001 - the relay must outlive broker and DB outages
                     log.warning("outbox relay failed; retrying", exc_info=True)
                     backoff = min(backoff * 2, 5.0)
-                try:
-                    await asyncio.wait_for(self._stopping.wait(), timeout=backoff)
-                except TimeoutError:
-                    pass
+                await self._idle(backoff)
         finally:
+            await self._close_listener()
             await self._drop_publisher()
