@@ -23,8 +23,9 @@ Why classical cues and not a learned model, and what that costs, is in
   raises an alarm only when a region persists (N of the last M frames) *and* behaves
   like fire: a flame flickers and pulses or grows in place; smoke keeps moving, rises
   from a fixed base and swells as its source feeds it. Vehicles and headlights move
-  their base, a wisp of fog keeps its size: neither is fire. N, M and the behaviour
-  thresholds follow the fire-danger level.
+  their base, a wisp of fog keeps its size or has come from elsewhere (a track keeps
+  where it began): neither is fire. N, M and the behaviour thresholds follow the
+  fire-danger level.
 
 Frames are BGR ``uint8`` arrays (OpenCV's order). Boxes are ``(x, y, w, h)`` in the
 pixels of the frame given.
@@ -368,6 +369,11 @@ def _flame_detections(
     for box, region in _components(mask, settings.flame_min_area):
         if box.w > settings.flame_max_width_share * mask.shape[1]:
             continue
+        # Cut by the side of the frame, a region shows only what has come into view:
+        # it grows and changes as a car drives in, not as a fire burns. The
+        # neighbouring pose or camera sees it whole.
+        if box.x == 0 or box.x + box.w >= mask.shape[1]:
+            continue
         inside = region > 0
         sl = (slice(box.y, box.bottom), slice(box.x, box.x + box.w))
         fire_coloured = coloured[sl] & inside
@@ -483,8 +489,10 @@ def _smoke_detections(
         if box.w > settings.smoke_max_width_share * w:
             continue
         # Cut by the side of the frame, a region's source may be out of sight; the
-        # neighbouring pose or camera sees it whole.
-        if box.x == 0 or box.x + box.w >= w:
+        # neighbouring pose or camera sees it whole. Cut by the bottom, its base is
+        # out of sight: whether it rises from a fixed source cannot be told (fog
+        # drifting through the foreground is what such regions were, not smoke).
+        if box.x == 0 or box.x + box.w >= w or box.bottom >= h:
             continue
         area = float(region.sum())
         if area > settings.smoke_max_area_share * w * h:
@@ -626,17 +634,20 @@ class AlarmPolicy:
 
     A track must be seen in ``hits`` of the last ``window`` frames, and its base must
     stay within ``max_drift`` (flame) or ``smoke_max_drift`` (smoke, which leans with
-    the wind) of its size: fire does not drive away. Then:
+    the wind) of its size, and be within ``max_travel`` of its size from where its
+    track began: fire does not drive away. Then:
 
     * flame: mean confidence >= ``flame_confidence``, and it is alive: it flickers
       (median motion >= ``flame_flicker``) while its area pulses (mean change from
-      frame to frame >= ``flame_pulse``) or grows (by ``flame_growth``);
+      frame to frame >= ``flame_pulse``) or grows (by ``flame_growth``), and it is not
+      still in its latest sighting (``flame_latest_flicker`` of the flicker asked);
     * smoke: it stands (height >= ``smoke_min_aspect`` of its width), its bottom stays
       at its source, it keeps moving (median motion >= ``smoke_motion``), its top
       rises by ``smoke_rise`` of its height and it swells by ``smoke_growth`` (or
       rises twice as much); mean confidence >= ``smoke_confidence``, less
       ``smoke_plume_relief`` when it climbs and swells twice as much as asked from a
-      base that stays put.
+      base that stays put without drifting whole sideways
+      (``smoke_relief_max_side_shift``).
 
     The danger level moves persistence and behaviour, not the confidence bars: how
     fire-like a frame looks does not depend on the weather.
@@ -660,12 +671,25 @@ class AlarmPolicy:
     max_drift: float = 0.45
     # The share of a flame's sightings that must flicker.
     flicker_share: float = 0.5
+    # A flame is never still: its latest sighting shows at least this share of the
+    # flicker asked. A lamp or a parked car's glint that something passing stirred
+    # for a frame or two is, again, exactly as it was a second before.
+    flame_latest_flicker: float = 0.25
     smoke_max_drift: float = 0.5
     # A plume stands: its median height is at least this share of its width. Flat,
     # wide changes are a vehicle on a road or a layer of fog.
     smoke_min_aspect: float = 0.6
     # The bottom of a plume stays at its source while its top rises.
     smoke_max_base_shift: float = 0.5
+    # Fire stays where it started: a region whose base has come further than this
+    # many of its sizes since its track began (a wisp of fog followed across the
+    # slope for minutes, a car along the road) is not judged, however it behaves now.
+    max_travel: float = 1.0
+    # A plume widens about its source or away from it downwind, its sides parting or
+    # one of them staying; a wisp of fog drifts whole, both sides going the same way.
+    # The faint-plume relief asks that the region moved whole sideways by at most
+    # this share of its width.
+    smoke_relief_max_side_shift: float = 0.3
 
     def scaled(self, factor: float, *, hits: int, window: int) -> AlarmPolicy:
         """The same policy with every behaviour threshold (flicker, pulse, growth,
@@ -684,9 +708,12 @@ class AlarmPolicy:
             smoke_plume_relief=self.smoke_plume_relief,
             max_drift=self.max_drift,
             flicker_share=self.flicker_share,
+            flame_latest_flicker=self.flame_latest_flicker,
             smoke_max_drift=self.smoke_max_drift,
             smoke_min_aspect=self.smoke_min_aspect,
             smoke_max_base_shift=self.smoke_max_base_shift,
+            max_travel=self.max_travel,
+            smoke_relief_max_side_shift=self.smoke_relief_max_side_shift,
         )
 
 
@@ -739,6 +766,9 @@ class Track:
     cue: FireCue
     sightings: tuple[Sighting, ...]
     alarmed: bool = False
+    # Where the track was first seen, kept after that sighting has left the window:
+    # the window shows how a region behaves now, the origin how far it has come.
+    origin: Box | None = None
 
     @property
     def last_box(self) -> Box:
@@ -774,6 +804,7 @@ class TrackerState:
                     "id": t.id,
                     "cue": t.cue.value,
                     "alarmed": t.alarmed,
+                    "origin": list(t.origin.as_tuple()) if t.origin else None,
                     "sightings": [
                         [s.frame, *s.box.as_tuple(), s.confidence, s.motion, s.pixels, s.brightness]
                         for s in t.sightings
@@ -791,6 +822,7 @@ class TrackerState:
                 id=int(t["id"]),
                 cue=FireCue(t["cue"]),
                 alarmed=bool(t["alarmed"]),
+                origin=Box(*(int(v) for v in t["origin"])) if t.get("origin") else None,
                 sightings=tuple(
                     Sighting(
                         frame=int(s[0]),
@@ -836,6 +868,16 @@ def _drift(sightings: Sequence[Sighting]) -> float:
     return moved / max(size, 1.0)
 
 
+def _travel(track: Track) -> float:
+    """How far the base of the region is from where its track began, in multiples of
+    its typical size (over the window, like :func:`_drift`)."""
+    origin = track.origin or track.sightings[0].box
+    last = track.last_box
+    size = median(math.sqrt(s.box.area) for s in track.sightings)
+    moved = math.hypot(last.centre_x - origin.centre_x, last.bottom - origin.bottom)
+    return moved / max(size, 1.0)
+
+
 def _growth(sightings: Sequence[Sighting]) -> float:
     half = max(1, len(sightings) // 2)
     early = median(s.box.area for s in sightings[:half])
@@ -875,6 +917,21 @@ def _base_shift(sightings: Sequence[Sighting]) -> float:
     return abs(_slope(frames, [float(s.box.bottom) for s in sightings])) * span / max(height, 1.0)
 
 
+def _side_shift(sightings: Sequence[Sighting]) -> float:
+    """How far the region moved whole, sideways, over the sightings: the fitted shift
+    of both its sides the same way, in typical widths. 0 for a plume that widens
+    about or away from its source (its sides part, or one stays); as large as the
+    drift for a wisp of fog that drifts past."""
+    frames = [s.frame for s in sightings]
+    span = frames[-1] - frames[0]
+    width = median(s.box.w for s in sightings)
+    left = _slope(frames, [float(s.box.x) for s in sightings])
+    right = _slope(frames, [float(s.box.x + s.box.w) for s in sightings])
+    if left * right <= 0.0:
+        return 0.0
+    return min(abs(left), abs(right)) * span / max(width, 1.0)
+
+
 def _pulse(sightings: Sequence[Sighting]) -> float:
     """The mean change of the region's area from one sighting to the next, 0 to 1."""
     pairs = list(zip(sightings, sightings[1:], strict=False))
@@ -885,7 +942,7 @@ def _pulse(sightings: Sequence[Sighting]) -> float:
 
 def _behaves_like_fire(track: Track, policy: AlarmPolicy) -> bool:
     seen = track.sightings
-    if len(seen) < policy.hits:
+    if len(seen) < policy.hits or _travel(track) > policy.max_travel:
         return False
     confidence = sum(s.confidence for s in seen) / len(seen)
     motion = median(s.motion for s in seen[1:])
@@ -897,7 +954,8 @@ def _behaves_like_fire(track: Track, policy: AlarmPolicy) -> bool:
             policy.flicker_share * (len(seen) - 1)
         )
         changing = _pulse(seen) >= policy.flame_pulse or _growth(seen) >= policy.flame_growth
-        return flickering and changing
+        still = seen[-1].motion < policy.flame_latest_flicker * policy.flame_flicker
+        return flickering and changing and not still
     if _drift(seen) > policy.smoke_max_drift:
         return False
     if median(s.box.h / s.box.w for s in seen[-3:]) < policy.smoke_min_aspect:
@@ -915,12 +973,13 @@ def _behaves_like_fire(track: Track, policy: AlarmPolicy) -> bool:
     ):
         return False
     # Thin smoke is a faint change in every frame, but over the frames it is
-    # unmistakable: it climbs and swells from a base that stays put. Such a track
-    # needs less confidence frame by frame.
+    # unmistakable: it climbs and swells from a base that stays put, widening away
+    # from its source. Such a track needs less confidence frame by frame.
     plume = (
         rise >= 2.0 * policy.smoke_rise
         and growth >= 2.0 * policy.smoke_growth
         and base_shift <= 0.5 * policy.smoke_max_base_shift
+        and _side_shift(seen) <= policy.smoke_relief_max_side_shift
     )
     return confidence >= policy.smoke_confidence - (policy.smoke_plume_relief if plume else 0.0)
 
@@ -968,7 +1027,22 @@ class SequenceTracker:
                 tracks[i] = replace(tracks[i], sightings=(*tracks[i].sightings, sighting))
                 claimed.add(i)
             else:
-                tracks.append(Track(next_id, detection.cue, (sighting,)))
+                # A region that split: the piece that no track was left for is new
+                # to the tracker, but not to the scene. It keeps the origin of the
+                # track it split from, so a car does not start afresh when its glint
+                # breaks in two.
+                parent = max(
+                    (
+                        (_matches(t, detection), i)
+                        for i, t in enumerate(state.tracks)
+                        if t.cue is detection.cue
+                    ),
+                    default=(0.0, -1),
+                )
+                origin = state.tracks[parent[1]].origin if parent[0] > 0.0 else None
+                tracks.append(
+                    Track(next_id, detection.cue, (sighting,), origin=origin or detection.box)
+                )
                 claimed.add(len(tracks) - 1)
                 next_id += 1
         # Keep only the sightings of the window; a track nobody saw in it is gone.
