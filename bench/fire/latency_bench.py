@@ -142,6 +142,8 @@ class Run:
     skipped: int = 0  # frames a camera skipped, its previous POST still running
     alarms: list[tuple[str, str, float]] = field(default_factory=list)  # (alarm, camera, t)
     taken_s: dict[str, list[float]] = field(default_factory=dict)  # kind -> POST seconds
+    sent_wall: dict[tuple[str, str], float] = field(default_factory=dict)  # as sent, wall clock
+    split: list[tuple[float, float]] = field(default_factory=list)  # (to raised, raised to event)
     refused: dict[str, int] = field(default_factory=dict)  # kind -> frames refused (503)
 
 
@@ -312,6 +314,7 @@ async def post_frame(pool: Pool, cam: Camera, headers: bytes, run: Run) -> None:
     captured = datetime.now(UTC).isoformat(timespec="microseconds")
     started = time.monotonic()
     run.sent[(cam.id, captured)] = started
+    run.sent_wall[(cam.id, captured)] = time.time()
     target = f"/cameras/{cam.id}/frames?captured_at={quote(captured)}&pan_deg=0.0"
     try:
         status = await pool.post(target, headers, image)
@@ -450,6 +453,10 @@ async def listen(
             key = (camera_id, datetime.fromisoformat(captured).isoformat(timespec="microseconds"))
             if key in run.sent:
                 latencies.append((camera_id, received - run.sent[key]))
+                # Where the time went: up to the alarm's commit in fire-detect (intake,
+                # relay, Kafka, detection), and from there to the driver (relay, Kafka).
+                raised = datetime.fromisoformat(detail["raised_at"]).timestamp()
+                run.split.append((raised - run.sent_wall[key], time.time() - raised))
     finally:
         await consumer.stop()
 
@@ -547,6 +554,15 @@ async def main(args: argparse.Namespace) -> None:
             f"frame POST -> alarm event on Kafka, over {len(values)} alarms: "
             f"p50 {statistics.median(values) * 1000:.0f} ms, "
             f"p99 {percentile(values, 99) * 1000:.0f} ms, max {max(values) * 1000:.0f} ms"
+        )
+    if run.split:
+        to_raised = [a for a, _ in run.split]
+        to_event = [b for _, b in run.split]
+        print(
+            f"  of which POST -> alarm committed in fire-detect: p50 "
+            f"{statistics.median(to_raised) * 1000:.0f} ms, max {max(to_raised) * 1000:.0f} ms; "
+            f"committed -> event at the driver: p50 {statistics.median(to_event) * 1000:.0f} ms, "
+            f"max {max(to_event) * 1000:.0f} ms"
         )
     others = [a for a, c, _ in run.alarms if c not in burning]
     print(f"alarms on cameras without fire: {len(others)} in {elapsed / 60:.1f} min")
