@@ -234,6 +234,7 @@ def build_runtime(definition: ServiceDefinition, settings: ServiceSettings) -> R
                     retry_backoff_s=settings.consumer_retry_backoff_s,
                     batch_size=settings.consumer_batch_size,
                     topic_prefix=settings.topic_prefix,
+                    fetch_max_wait_ms=settings.consumer_fetch_max_wait_ms,
                 )
     return runtime
 

@@ -47,6 +47,9 @@ class ServiceSettings(BaseSettings):
     consumer_max_attempts: int = Field(default=3, ge=1, le=20)
     consumer_retry_backoff_s: float = Field(default=0.2, ge=0.0, le=60.0)
     consumer_batch_size: int = Field(default=100, ge=1, le=5000)
+    # How long the broker may hold a fetch that finds no new data (Kafka's
+    # fetch.max.wait.ms): the latency-critical consumers lower it.
+    consumer_fetch_max_wait_ms: int = Field(default=500, ge=1, le=10_000)
     outbox_enabled: bool = True
     outbox_poll_interval_s: float = Field(default=0.1, gt=0.0, le=10.0)
     # LISTEN for commits that wrote outbox rows and publish at once (one more

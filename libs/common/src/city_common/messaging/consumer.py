@@ -103,6 +103,9 @@ class ConsumerRunner:
     batch_size: int = 100
     client_id: str | None = None
     topic_prefix: str = ""
+    # How long the broker may hold a fetch that finds no new data. Lower means events
+    # reach the handler sooner, at the price of more fetches while idle.
+    fetch_max_wait_ms: int = 500
     _stopping: asyncio.Event = field(default_factory=asyncio.Event)
     _consumer: AIOKafkaConsumer | None = None
     _dlq: KafkaPublisher | None = None
@@ -146,6 +149,7 @@ class ConsumerRunner:
             # A camera frame is ~50 KiB: the default 1 MiB per partition and fetch
             # held a frame consumer to ~20 frames a partition a round trip.
             max_partition_fetch_bytes=8 * 1024 * 1024,
+            fetch_max_wait_ms=self.fetch_max_wait_ms,
         )
         await self._consumer.start()
         self._dlq = KafkaPublisher(self.bootstrap, client_id=f"{self.group_id}-dlq")
@@ -186,7 +190,8 @@ class ConsumerRunner:
 
         if sub.batch_handler is not None and len(deliveries) > 1:
             try:
-                await self._apply(deliveries, sub.batch_handler)
+                with self.metrics.consumer_batch_seconds.labels(topic=tp.topic).time():
+                    await self._apply(deliveries, sub.batch_handler)
                 deliveries = []
             except Exception:  # noqa: BLE001 - fall back to one by one to isolate the culprit
                 log.warning("batch failed; processing one by one", exc_info=True)
