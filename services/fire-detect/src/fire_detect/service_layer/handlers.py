@@ -220,15 +220,6 @@ def is_forest_frame(payload: s.EventPayload) -> bool:
     return isinstance(payload, s.FrameCaptured) and payload.camera_kind is s.CameraKind.FOREST
 
 
-def _is_forest_image(delivery: Delivery) -> bool:
-    payload = delivery.payload
-    return (
-        isinstance(payload, s.FrameCaptured)
-        and payload.camera_kind is s.CameraKind.FOREST
-        and delivery.event.datacontenttype in ("image/jpeg", "image/png")
-    )
-
-
 async def on_frames(
     deliveries: Sequence[Delivery],
     uow: UnitOfWork,
@@ -241,7 +232,9 @@ async def on_frames(
     await repo.add_frames(uow.session, tally(_seen(d) for d in deliveries))
     if detector is None or settings is None:
         return
-    forest = [d for d in deliveries if _is_forest_image(d)]
+    # The subscription passes over other cameras' frames (and the registry refuses
+    # a frame that is not JPEG or PNG); this guards a caller that did not.
+    forest = [d for d in deliveries if is_forest_frame(d.payload)]
     if not forest:
         return
     # Decoding and detection are CPU work (about 2 ms a frame): off the event loop.
