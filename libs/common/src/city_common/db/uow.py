@@ -6,19 +6,37 @@ transaction as the state change, so a rolled-back transaction publishes nothing.
 
 from __future__ import annotations
 
+import json
 from types import TracebackType
 from typing import Self
 
-from sqlalchemy import insert, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from city_common.db.messaging import outbox
 from city_common.events.envelope import CloudEvent
 from city_common.events.registry import EventSpec
 from city_common.events.schemas import EventPayload
 
 OUTBOX_CHANNEL = "outbox"
-_WAKE_RELAY = text(f"NOTIFY {OUTBOX_CHANNEL}")
+# The unit's events in emission order (the bigserial id is the publication order of
+# a key), and the relays LISTENing woken, in one statement and one round trip of a
+# text fixed at import. The notification is delivered at commit, once per
+# transaction, never on rollback; relays poll anyway, so a lost one only waits.
+_WRITE_OUTBOX = text(
+    """
+    WITH written AS (
+        INSERT INTO outbox (event_id, topic, key, event_type, headers, payload)
+        SELECT e.event_id, e.topic, e.key, e.event_type, CAST(e.headers AS jsonb), e.payload
+        FROM unnest(
+            CAST(:ids AS varchar[]), CAST(:topics AS varchar[]), CAST(:keys AS varchar[]),
+            CAST(:types AS varchar[]), CAST(:headers AS text[]), CAST(:payloads AS bytea[])
+        ) WITH ORDINALITY AS e(event_id, topic, key, event_type, headers, payload, n)
+        ORDER BY e.n
+        RETURNING 1
+    )
+    SELECT pg_notify(:channel, '') FROM (SELECT count(*) FROM written) AS done
+    """
+)
 
 
 class UnitOfWork:
@@ -74,22 +92,23 @@ class UnitOfWork:
     async def flush_events(self) -> None:
         if not self._pending:
             return
-        rows = [
+        pending = self._pending
+        await self.session.execute(
+            _WRITE_OUTBOX,
             {
-                "event_id": event.id,
-                "topic": topic,
-                "key": key,
-                "event_type": event.type,
-                # JSONB keeps the header list in order; values are text by the binding.
-                "headers": [[name, value.decode()] for name, value in event.to_headers()],
-                "payload": event.data,
-            }
-            for topic, key, event in self._pending
-        ]
-        await self.session.execute(insert(outbox), rows)
-        # Wakes the relays LISTENing (delivered at commit, once per transaction, and
-        # not at all on rollback); they poll anyway, so a lost wake-up only waits.
-        await self.session.execute(_WAKE_RELAY)
+                "ids": [event.id for _, _, event in pending],
+                "topics": [topic for topic, _, _ in pending],
+                "keys": [key for _, key, _ in pending],
+                "types": [event.type for _, _, event in pending],
+                # JSONB keeps the header list in order; values are text.
+                "headers": [
+                    json.dumps([[name, value.decode()] for name, value in event.to_headers()])
+                    for _, _, event in pending
+                ],
+                "payloads": [event.data for _, _, event in pending],
+                "channel": OUTBOX_CHANNEL,
+            },
+        )
         self._pending = []
 
     async def commit(self) -> None:
