@@ -1,3 +1,6 @@
+import time
+
+import jwt
 import pytest
 from pydantic import ValidationError
 
@@ -34,6 +37,50 @@ def test_tokens_are_verified_with_issuer_audience_and_roles() -> None:
     wrong_audience = ServiceSettings(jwt_audience="someone-else")
     with pytest.raises(Problem):
         verifier.verify(issue_token(wrong_audience, "x", ["admin"]))
+
+
+def test_a_verified_token_is_remembered_until_it_expires() -> None:
+    settings = ServiceSettings()
+    now = [1_000_000.0]
+    verifier = TokenVerifier(settings, cache_size=2, clock=lambda: now[0])
+    token = jwt.encode(
+        {
+            "sub": "cam-1",
+            "roles": ["service"],
+            "iss": settings.jwt_issuer,
+            "aud": settings.jwt_audience,
+            "exp": int(time.time()) + 60,
+        },
+        settings.jwt_secret,
+        algorithm="HS256",
+    )
+    first = verifier.verify(token)
+    # Remembered: the same principal, without decoding again.
+    assert verifier.verify(token) is first
+    # A token altered by one character is another token: verified, and refused.
+    tampered = token[:-2] + ("A" if token[-2] != "A" else "B") + token[-1]
+    with pytest.raises(Problem):
+        verifier.verify(tampered)
+    # Past its expiry (and the leeway), a remembered token is refused too.
+    now[0] = time.time() + 60 + 31
+    with pytest.raises(Problem) as expired:
+        verifier.verify(token)
+    assert expired.value.status == 401 and "expired" in (expired.value.detail or "")
+
+
+def test_the_remembered_tokens_are_bounded_and_not_yet_valid_ones_are_not_kept() -> None:
+    settings = ServiceSettings()
+    verifier = TokenVerifier(settings, cache_size=2)
+    tokens = [issue_token(settings, f"s{i}", ["service"]) for i in range(3)]
+    for token in tokens:
+        verifier.verify(token)
+    assert list(verifier._verified) == tokens[1:]
+    later = issue_token(settings, "later", ["service"], extra={"nbf": int(time.time()) + 20})
+    assert verifier.verify(later).subject == "later"  # within the leeway
+    assert later not in verifier._verified
+    off = TokenVerifier(settings, cache_size=0)
+    off.verify(tokens[0])
+    assert not off._verified
 
 
 def test_admin_passes_every_role_check() -> None:
