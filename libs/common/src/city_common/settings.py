@@ -56,6 +56,8 @@ class ServiceSettings(BaseSettings):
     # connection per process); the poll above remains the fallback.
     outbox_listen: bool = True
     outbox_batch_size: int = Field(default=200, ge=1, le=5000)
+    # How long published outbox rows are kept (for an operator's look at what went
+    # out); 0 deletes each row as soon as the broker has acknowledged it.
     outbox_retention_hours: float = Field(default=24.0, ge=0.0)
 
     @field_validator("database_url")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import defaultdict
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import text
@@ -25,14 +26,46 @@ pytestmark = pytest.mark.integration
 DETECTED = spec_for_type("city.traffic.incident.detected.v1")
 
 
-def relay_for(db: Database, batch_size: int = 7) -> OutboxRelay:
+def relay_for(
+    db: Database, batch_size: int = 7, retention: timedelta = timedelta(hours=24)
+) -> OutboxRelay:
     return OutboxRelay(
         db.sessions,
         lambda: KafkaPublisher(KAFKA_BOOTSTRAP, client_id="test-relay"),
         Metrics("test"),
         batch_size=batch_size,
         poll_interval_s=0.05,
+        retention=retention,
     )
+
+
+@pytest.mark.parametrize("retention", [timedelta(hours=24), timedelta(0)])
+async def test_published_rows_are_kept_for_the_retention_or_deleted_without_one(
+    db: Database, prefix: str, retention: timedelta
+) -> None:
+    topic = prefix + DETECTED.topic
+    await ensure_topics(KAFKA_BOOTSTRAP, [topic])
+    async with UnitOfWork(db.sessions, source="/test", topic_prefix=prefix) as uow:
+        ids = [uow.emit(DETECTED, incident(f"inc-{i}", seq=i)).id for i in range(5)]
+        await uow.commit()
+
+    relay = relay_for(db, retention=retention)
+    try:
+        assert await relay.publish_pending() == 5
+        await relay.purge_published()
+    finally:
+        await relay._drop_publisher()
+    messages = await read_topic(topic, expected=5, timeout_s=30)
+    published = [CloudEvent.from_headers(list(h.items()), v).id for _, h, v in messages]
+    assert sorted(published) == sorted(ids)
+
+    async with db.sessions() as session:
+        kept = await session.scalar(
+            text("SELECT count(*) FROM outbox WHERE published_at IS NOT NULL")
+        )
+        left = await session.scalar(text("SELECT count(*) FROM outbox"))
+    # A day's retention keeps them marked (the purge leaves young rows); none: gone.
+    assert (kept, left) == ((5, 5) if retention else (0, 0))
 
 
 async def test_rollback_publishes_nothing_commit_publishes_once_in_key_order(

@@ -24,6 +24,10 @@ class Settings(ServiceSettings):
     # Raise the frame topic's max.message.bytes to fit a frame at startup. Off where
     # topics are declared elsewhere (a Strimzi KafkaTopic), which must then allow it.
     manage_frame_topic: bool = True
+    # Every frame goes out through the outbox with its image: a day of published rows
+    # at Yongchuan's 776 frames/s of ~30 kB would be some 2 TB. They are deleted as
+    # soon as Kafka has them (camera.frames keeps them there, 6 h).
+    outbox_retention_hours: float = Field(default=0.0, ge=0.0)
 
     # Pushed frames in flight at once in this process; more are refused with 503 and
     # Retry-After. Cameras without priority may take only the smaller share, so that

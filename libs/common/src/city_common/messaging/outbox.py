@@ -49,6 +49,9 @@ _PENDING_OF_KEYS = text(
     """
 )
 _MARK = text("UPDATE outbox SET published_at = now(), attempts = attempts + 1 WHERE id = ANY(:ids)")
+# With no retention, a published row is deleted at once: no second version of the row,
+# no index entries for it, nothing left for the purge. Kafka holds what was published.
+_DELETE_PUBLISHED = text("DELETE FROM outbox WHERE id = ANY(:ids)")
 # Backoff 0.5 s, 1 s, 2 s, ... capped at 30 s: after a broker outage every row has
 # failed a few times, and none should wait long once the broker is back.
 _FAILED = text(
@@ -86,6 +89,10 @@ class OutboxRelay:
         self._claim_keys = batch_size
         self._poll = poll_interval_s
         self._retention = retention
+        # Zero retention: published rows are deleted in the transaction that saw them
+        # acknowledged (video-ingest's frames: kept a day, 776 frames/s of ~30 kB
+        # would be some 2 TB).
+        self._keep_published = retention > timedelta(0)
         self._stopping = asyncio.Event()
         # With a DSN the relay LISTENs for the commits that wrote outbox rows and
         # publishes at once, instead of up to a poll interval later; polling stays as
@@ -150,7 +157,8 @@ class OutboxRelay:
                     if outcome is not None:
                         errors.append(outcome)
             if published:
-                await session.execute(_MARK, {"ids": published})
+                done = _MARK if self._keep_published else _DELETE_PUBLISHED
+                await session.execute(done, {"ids": published})
             if failed:
                 await session.execute(
                     _FAILED, {"ids": failed, "error": repr(errors[0] if errors else "")[:2000]}
@@ -180,6 +188,8 @@ class OutboxRelay:
         return int(backlog)
 
     async def purge_published(self) -> None:
+        if not self._keep_published:
+            return
         async with self._sessions() as session, session.begin():
             await session.execute(_PURGE, {"secs": self._retention.total_seconds()})
 
