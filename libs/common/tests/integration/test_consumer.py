@@ -106,6 +106,13 @@ async def test_consumer_killed_mid_batch_applies_every_event_exactly_once(
     assert (rows, distinct) == (total, total)
     duplicates = metrics.events_consumed.labels(topic=topic, outcome="duplicate")._value.get()
     assert duplicates >= rows_at_kill, "the redelivered events were seen and skipped"
+    # Each delivery's age at receipt is observed once; these waited through the
+    # first consumer's start and kill, seconds at least.
+    applied = metrics.events_consumed.labels(topic=topic, outcome="applied")._value.get()
+    age = metrics.event_age_seconds.labels(topic=topic)
+    count = sum(b.get() for b in age._buckets)
+    assert count == applied + duplicates
+    assert age._sum.get() / count >= 0.5
 
 
 @pytest.mark.parametrize("batch", [False, True], ids=["per-event", "batch"])

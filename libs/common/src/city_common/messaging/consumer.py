@@ -17,6 +17,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from sqlalchemy import text
@@ -156,9 +157,10 @@ class ConsumerRunner:
         await self._dlq.start()
         while not self._stopping.is_set():
             batches = await self._consumer.getmany(timeout_ms=500, max_records=self.batch_size)
+            received = datetime.now(UTC)
             for tp, records in batches.items():
                 if records:
-                    await self._handle_partition(tp, records)
+                    await self._handle_partition(tp, records, received)
 
     async def _close(self) -> None:
         consumer, self._consumer = self._consumer, None
@@ -173,9 +175,12 @@ class ConsumerRunner:
 
     # --- processing --------------------------------------------------------
 
-    async def _handle_partition(self, tp: TopicPartition, records: list[ConsumerRecord]) -> None:
+    async def _handle_partition(
+        self, tp: TopicPartition, records: list[ConsumerRecord], received: datetime
+    ) -> None:
         sub = self._by_topic[tp.topic]
         deliveries: list[Delivery] = []
+        age = self.metrics.event_age_seconds.labels(topic=tp.topic)
         for record in records:
             try:
                 delivery = self._decode(record, sub)
@@ -184,6 +189,7 @@ class ConsumerRunner:
                 continue
             if delivery is not None:
                 deliveries.append(delivery)
+                age.observe(max(0.0, (received - delivery.event.time).total_seconds()))
             else:
                 # Not for this service (another type, or one its `accepts` passes over).
                 self.metrics.events_consumed.labels(topic=tp.topic, outcome="skipped").inc()

@@ -47,6 +47,36 @@ class Metrics:
             registry=self.registry,
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
         )
+        # How old an event is when its consumer receives it: from the producing
+        # service's emit (the CloudEvent's time, inside the producer's transaction)
+        # through the outbox relay and Kafka to this service. Clocks of two hosts
+        # enter it; on one host (or NTP-synchronised ones) it is the delivery delay.
+        self.event_age_seconds = Histogram(
+            "event_age_at_receipt_seconds",
+            "Time from an event's CloudEvent time to its receipt by this consumer, by topic",
+            ["topic"],
+            registry=self.registry,
+            buckets=(
+                0.01,
+                0.025,
+                0.05,
+                0.075,
+                0.1,
+                0.15,
+                0.2,
+                0.3,
+                0.4,
+                0.5,
+                0.75,
+                1.0,
+                2.0,
+                5.0,
+                10.0,
+                30.0,
+                60.0,
+                300.0,
+            ),
+        )
         self.consumer_lag = Gauge(
             "consumer_lag_messages",
             "High-water mark minus committed position per partition",
