@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, func, select, tuple_, update
+from sqlalchemy import ColumnElement, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -219,35 +219,41 @@ async def add_frames(session: AsyncSession, tallies: Sequence[FrameTally]) -> No
     """One upsert for all cameras of a batch; the 'last' values follow the latest capture."""
     if not tallies:
         return
-    stmt = pg_insert(frame_stats).values(
-        [
-            {
-                "camera_id": t.camera_id,
-                "camera_kind": t.camera_kind,
-                "frames_seen": t.frames,
-                "last_frame_at": t.last_frame_at,
-                "last_pan_deg": t.last_pan_deg,
-                "last_content_type": t.last_content_type,
-            }
-            for t in tallies
-        ]
-    )
-    incoming = stmt.excluded
-    newer = incoming.last_frame_at >= frame_stats.c.last_frame_at
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[frame_stats.c.camera_id],
-        set_={
-            "frames_seen": frame_stats.c.frames_seen + incoming.frames_seen,
-            "last_frame_at": func.greatest(frame_stats.c.last_frame_at, incoming.last_frame_at),
-            "last_pan_deg": case((newer, incoming.last_pan_deg), else_=frame_stats.c.last_pan_deg),
-            "last_content_type": case(
-                (newer, incoming.last_content_type), else_=frame_stats.c.last_content_type
-            ),
-            "camera_kind": incoming.camera_kind,
-            "updated_at": func.now(),
+    await session.execute(
+        _ADD_FRAMES,
+        {
+            "camera_ids": [t.camera_id for t in tallies],
+            "kinds": [t.camera_kind for t in tallies],
+            "counts": [t.frames for t in tallies],
+            "last_at": [t.last_frame_at for t in tallies],
+            "pans": [t.last_pan_deg for t in tallies],
+            "types": [t.last_content_type for t in tallies],
         },
     )
-    await session.execute(stmt)
+
+
+# Run for every batch of frames: a text fixed at import, one prepared statement for
+# any number of cameras (a multi-row VALUES was compiled, and planned, per batch size).
+_ADD_FRAMES = text(
+    """
+    INSERT INTO frame_stats AS s
+        (camera_id, camera_kind, frames_seen, last_frame_at, last_pan_deg, last_content_type)
+    SELECT * FROM unnest(
+        CAST(:camera_ids AS varchar[]), CAST(:kinds AS varchar[]), CAST(:counts AS bigint[]),
+        CAST(:last_at AS timestamptz[]), CAST(:pans AS double precision[]),
+        CAST(:types AS varchar[])
+    )
+    ON CONFLICT (camera_id) DO UPDATE SET
+        frames_seen = s.frames_seen + EXCLUDED.frames_seen,
+        last_frame_at = GREATEST(s.last_frame_at, EXCLUDED.last_frame_at),
+        last_pan_deg = CASE WHEN EXCLUDED.last_frame_at >= s.last_frame_at
+            THEN EXCLUDED.last_pan_deg ELSE s.last_pan_deg END,
+        last_content_type = CASE WHEN EXCLUDED.last_frame_at >= s.last_frame_at
+            THEN EXCLUDED.last_content_type ELSE s.last_content_type END,
+        camera_kind = EXCLUDED.camera_kind,
+        updated_at = now()
+    """
+)
 
 
 async def get_frame_stats(session: AsyncSession, camera_id: str) -> dict[str, Any] | None:
@@ -298,12 +304,21 @@ async def lock_pose_states(
     if not keys:
         return {}
     rows = await session.execute(
-        select(pose_tracks.c.camera_id, pose_tracks.c.pose, pose_tracks.c.state)
-        .where(tuple_(pose_tracks.c.camera_id, pose_tracks.c.pose).in_(list(keys)))
-        .order_by(pose_tracks.c.camera_id, pose_tracks.c.pose)
-        .with_for_update()
+        _LOCK_POSE_STATES,
+        {"camera_ids": [camera for camera, _ in keys], "poses": [pose for _, pose in keys]},
     )
     return {(r.camera_id, r.pose): r.state for r in rows}
+
+
+_LOCK_POSE_STATES = text(
+    """
+    SELECT t.camera_id, t.pose, t.state FROM pose_tracks t
+    JOIN unnest(CAST(:camera_ids AS varchar[]), CAST(:poses AS varchar[])) AS k(camera_id, pose)
+        ON t.camera_id = k.camera_id AND t.pose = k.pose
+    ORDER BY t.camera_id, t.pose
+    FOR UPDATE OF t
+    """
+).columns(pose_tracks.c.camera_id, pose_tracks.c.pose, pose_tracks.c.state)
 
 
 async def save_pose_states(
@@ -311,21 +326,28 @@ async def save_pose_states(
 ) -> None:
     if not states:
         return
-    stmt = pg_insert(pose_tracks).values(
-        [
-            {"camera_id": camera, "pose": pose, "state": state, "last_frame_at": at}
-            for camera, pose, state, at in states
-        ]
-    )
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[pose_tracks.c.camera_id, pose_tracks.c.pose],
-        set_={
-            "state": stmt.excluded.state,
-            "last_frame_at": stmt.excluded.last_frame_at,
-            "updated_at": func.now(),
+    await session.execute(
+        _SAVE_POSE_STATES,
+        {
+            "camera_ids": [camera for camera, _, _, _ in states],
+            "poses": [pose for _, pose, _, _ in states],
+            "states": [json.dumps(state) for _, _, state, _ in states],
+            "last_at": [at for _, _, _, at in states],
         },
     )
-    await session.execute(stmt)
+
+
+_SAVE_POSE_STATES = text(
+    """
+    INSERT INTO pose_tracks (camera_id, pose, state, last_frame_at)
+    SELECT camera_id, pose, CAST(state AS jsonb), last_frame_at FROM unnest(
+        CAST(:camera_ids AS varchar[]), CAST(:poses AS varchar[]), CAST(:states AS text[]),
+        CAST(:last_at AS timestamptz[])
+    ) AS p(camera_id, pose, state, last_frame_at)
+    ON CONFLICT (camera_id, pose) DO UPDATE SET
+        state = EXCLUDED.state, last_frame_at = EXCLUDED.last_frame_at, updated_at = now()
+    """
+)
 
 
 async def add_camera_alarm(
