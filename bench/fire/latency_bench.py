@@ -507,6 +507,7 @@ async def main(args: argparse.Namespace) -> None:
     run = Run()
     latencies: list[tuple[str, float]] = []
     detect_metrics = ""
+    ingest_metrics: list[str] = []
     limits = httpx.Limits(
         max_connections=args.connections, max_keepalive_connections=args.connections
     )
@@ -541,6 +542,7 @@ async def main(args: argparse.Namespace) -> None:
             listener.cancel()
             await asyncio.gather(listener, return_exceptions=True)
             detect_metrics = (await client.get(f"{detect}/metrics")).text
+            ingest_metrics = [(await client.get(f"{u}/metrics")).text for u in ingest_urls]
     finally:
         for proc in procs:
             proc.terminate()
@@ -605,6 +607,21 @@ async def main(args: argparse.Namespace) -> None:
         histogram_quantile(detect_metrics, "consumer_batch_duration_seconds", q, topic=frames_topic)
         for q in (0.5, 0.99)
     ]
+    # The outbox's share: from video-ingest's frame transaction to Kafka's ack
+    # (the first process's histogram; the others' are alike).
+    outbox = [
+        histogram_quantile(
+            ingest_metrics[0] if ingest_metrics else "",
+            "outbox_publish_delay_seconds",
+            q,
+            topic=frames_topic,
+        )
+        for q in (0.5, 0.99)
+    ]
+    print(
+        f"  in video-ingest: frame transaction to Kafka's ack p50 {outbox[0] * 1000:.0f} ms, "
+        f"p99 {outbox[1] * 1000:.0f} ms"
+    )
     print(
         f"  in fire-detect: frame age at receipt p50 {age[0] * 1000:.0f} ms, p99 "
         f"{age[1] * 1000:.0f} ms; a batch of frames applied in p50 {batch[0] * 1000:.0f} ms, "

@@ -55,6 +55,9 @@ async def test_published_rows_are_kept_for_the_retention_or_deleted_without_one(
         await relay.purge_published()
     finally:
         await relay._drop_publisher()
+    delay = relay._metrics.outbox_publish_delay.labels(topic=topic)
+    assert sum(b.get() for b in delay._buckets) == 5  # one per row published
+    assert delay._sum.get() > 0
     messages = await read_topic(topic, expected=5, timeout_s=30)
     published = [CloudEvent.from_headers(list(h.items()), v).id for _, h, v in messages]
     assert sorted(published) == sorted(ids)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 from sqlalchemy import text
@@ -42,7 +42,7 @@ _CLAIM_HEADS = text(
 )
 _PENDING_OF_KEYS = text(
     """
-    SELECT id, topic, key, headers, payload FROM outbox
+    SELECT id, topic, key, headers, payload, created_at FROM outbox
     WHERE published_at IS NULL AND key = ANY(:keys)
     ORDER BY id
     LIMIT :limit
@@ -147,10 +147,14 @@ class OutboxRelay:
             failed: list[int] = []
             errors: list[BaseException] = []
             broken: set[str] = set()
+            acknowledged = datetime.now(UTC)
             for row, outcome in zip(rows, outcomes, strict=True):
                 if outcome is None and row.key not in broken:
                     published.append(row.id)
                     self._metrics.events_produced.labels(topic=row.topic).inc()
+                    self._metrics.outbox_publish_delay.labels(topic=row.topic).observe(
+                        max(0.0, (acknowledged - row.created_at).total_seconds())
+                    )
                 else:
                     broken.add(row.key)
                     failed.append(row.id)

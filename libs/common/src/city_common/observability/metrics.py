@@ -83,6 +83,34 @@ class Metrics:
             ["topic", "partition"],
             registry=self.registry,
         )
+        # From the start of the transaction that wrote an outbox row (its created_at)
+        # to the broker's acknowledgement of it: the outbox's share of an event's age.
+        self.outbox_publish_delay = Histogram(
+            "outbox_publish_delay_seconds",
+            "Time from an outbox row's transaction to the broker's acknowledgement, by topic",
+            ["topic"],
+            registry=self.registry,
+            buckets=(
+                0.005,
+                0.01,
+                0.025,
+                0.05,
+                0.075,
+                0.1,
+                0.15,
+                0.2,
+                0.3,
+                0.5,
+                0.75,
+                1.0,
+                2.0,
+                5.0,
+                10.0,
+                30.0,
+                60.0,
+                300.0,
+            ),
+        )
         self.outbox_backlog = Gauge(
             "outbox_backlog_events", "Outbox rows not yet published", registry=self.registry
         )
