@@ -42,7 +42,7 @@ class Metrics:
         )
         self.consumer_batch_seconds = Histogram(
             "consumer_batch_duration_seconds",
-            "Time to apply one partition batch (inbox, handler, commit), by topic",
+            "Time to apply one fetch's batch of a topic (inbox, handler, commit), by topic",
             ["topic"],
             registry=self.registry,
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
