@@ -108,6 +108,7 @@ class Camera:
     frames: list[bytes]
     position: int = 0
     fire: LabelledSequence | None = None
+    pan: float = 0.0  # the preset pose it watches
 
     def next_frame(self) -> bytes:
         frame = self.frames[self.position % len(self.frames)]
@@ -341,7 +342,7 @@ async def post_frame(pool: Pool, cam: Camera, headers: bytes, run: Run) -> None:
     started = time.monotonic()
     run.sent[(cam.id, captured)] = started
     run.sent_wall[(cam.id, captured)] = time.time()
-    target = f"/cameras/{cam.id}/frames?captured_at={quote(captured)}&pan_deg=0.0"
+    target = f"/cameras/{cam.id}/frames?captured_at={quote(captured)}&pan_deg={cam.pan:.1f}"
     try:
         status = await pool.post(target, headers, image)
         if status == 202:
@@ -391,8 +392,13 @@ async def camera_loop(
             second += missed
             continue
         if fire_at is not None and second >= fire_at and cam.fire is None:
+            # The camera's cruise turns it to the pose where the fire will break
+            # out, and it watches that pose from before the fire: the sequence from
+            # its first frame. (Cutting to the burning frames within the same pose
+            # showed the detector a scene cut, which no fixed camera makes, and a
+            # fifth of the fires went unfound for it.)
             cam.fire = fire
-            cam.frames, cam.position = fire.frames[fire.fire_from_frame or 0 :], 0
+            cam.frames, cam.position, cam.pan = fire.frames, 0, 90.0
             run.fire_started[cam.id] = time.monotonic()
         await post_frame(pool, cam, headers, run)
         second += 1
