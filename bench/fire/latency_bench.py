@@ -172,15 +172,23 @@ class Run:
     sent_wall: dict[tuple[str, str], float] = field(default_factory=dict)  # as sent, wall clock
     split: list[tuple[float, float]] = field(default_factory=list)  # (to raised, raised to event)
     refused: dict[str, int] = field(default_factory=dict)  # kind -> frames refused (503)
+    fire_sequence: dict[str, LabelledSequence] = field(default_factory=dict)  # camera -> it
+    load_ended: float = 0.0  # monotonic
 
 
 def start_service(
-    package: str, name: str, port: int, database: str, prefix: str
+    package: str,
+    name: str,
+    port: int,
+    database: str,
+    prefix: str,
+    extra: dict[str, str] | None = None,
 ) -> subprocess.Popen[bytes]:
     LOGS.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ)
     env.update(
         {
+            **(extra or {}),
             "CITY_SERVICE_NAME": name,
             "CITY_HTTP_PORT": str(port),
             "CITY_HTTP_HOST": "127.0.0.1",
@@ -400,6 +408,7 @@ async def camera_loop(
             cam.fire = fire
             cam.frames, cam.position, cam.pan = fire.frames, 0, 90.0
             run.fire_started[cam.id] = time.monotonic()
+            run.fire_sequence[cam.id] = fire
         await post_frame(pool, cam, headers, run)
         second += 1
 
@@ -449,7 +458,8 @@ async def drive(
         watcher.result()  # raises: a service died
     watcher.cancel()
     cameras_done.result()
-    return time.monotonic() - t0
+    run.load_ended = time.monotonic()
+    return run.load_ended - t0
 
 
 async def listen(
@@ -507,7 +517,21 @@ async def main(args: argparse.Namespace) -> None:
         procs.append(start_service("video_ingest", "video-ingest", port, ingest_db, prefix))
         ingest_urls.append(f"http://127.0.0.1:{port}")
     detect_port = free_port()
-    procs.append(start_service("fire_detect", "fire-detect", detect_port, detect_db, prefix))
+    # The bench's fires are separate fires, a few seconds apart, on one line of cameras
+    # all turned the same way: their bearings cross within range, and within the
+    # 30 minutes in which fire-detect takes a second camera's sighting for the fire a
+    # first one reported (a ghost crossing, ADR 0010). Only sightings 3 s apart count
+    # as one fire here, so that every fire raises its own alarm to be timed.
+    procs.append(
+        start_service(
+            "fire_detect",
+            "fire-detect",
+            detect_port,
+            detect_db,
+            prefix,
+            {"CITY_FIRE_CROSS_WINDOW_MIN": "0.05"},
+        )
+    )
     detect = f"http://127.0.0.1:{detect_port}"
     headers = bearer(ServiceSettings(), "admin", "service", "operator", subject="latency-bench")
     run = Run()
@@ -585,6 +609,13 @@ async def main(args: argparse.Namespace) -> None:
             first[camera_id] = latency
     values = list(first.values())
     print(f"fires started          {len(burning)}; alarmed {len(fire_alarms)}")
+    for camera_id in sorted(burning - fire_alarms, key=run.fire_started.__getitem__):
+        sequence = run.fire_sequence[camera_id]
+        burning_from = run.fire_started[camera_id] + (sequence.fire_from_frame or 0)
+        print(
+            f"  not alarmed: {camera_id} showing {sequence.id}, burning from "
+            f"{run.load_ended - burning_from:.0f} s before the load ended"
+        )
     if values:
         print(
             f"frame POST -> alarm event on Kafka, over {len(values)} alarms: "
