@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
+from camera_bodies import camera_body
 from camera_images import png
 from fastapi import FastAPI
 
@@ -27,17 +28,6 @@ from video_ingest.service_layer.admission import FrameGate
 pytestmark = pytest.mark.integration
 
 FRAME = png(64, 48)
-
-
-def _camera(ident: str, kind: str) -> dict[str, object]:
-    return {
-        "id": ident,
-        "kind": kind,
-        "location": {"type": "Point", "coordinates": [105.88, 29.40]},
-        "elevation_m": 300.0,
-        "heading_deg": 90.0,
-        "hfov_deg": 60.0,
-    }
 
 
 def _gate(app: FastAPI) -> FrameGate:
@@ -70,7 +60,7 @@ async def test_traffic_frames_are_refused_before_forest_frames_at_capacity() -> 
     # Another replica registered these cameras before this process started.
     async with running_app(create_app(settings)) as client:
         for ident, kind in (("ridge-7", "forest"), ("crossing-7", "traffic")):
-            created = await client.post("/cameras", json=_camera(ident, kind), headers=admin)
+            created = await client.post("/cameras", json=camera_body(ident, kind), headers=admin)
             assert created.status_code == 201, created.text
 
     app = create_app(settings)
@@ -100,7 +90,9 @@ async def test_traffic_frames_are_refused_before_forest_frames_at_capacity() -> 
         assert taken.json()["camera_kind"] == "forest"
 
         # A forest camera registered here has its priority at once.
-        created = await client.post("/cameras", json=_camera("ridge-8", "forest"), headers=admin)
+        created = await client.post(
+            "/cameras", json=camera_body("ridge-8", "forest"), headers=admin
+        )
         assert created.status_code == 201, created.text
         assert (await _frame(client, settings, "ridge-8")).status_code == 202
 

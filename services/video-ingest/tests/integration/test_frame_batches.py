@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+from camera_bodies import camera_body
 from camera_images import png
 
 from city_common.testing import (
@@ -30,15 +31,14 @@ CAMERAS = [f"slope-{i}" for i in range(6)]
 
 
 def _camera(ident: str) -> dict[str, object]:
-    return {
-        "id": ident,
-        "kind": "forest",
-        "location": {"type": "Point", "coordinates": [105.85, 29.45]},
-        "elevation_m": 450.0,
-        "heading_deg": 45.0,
-        "hfov_deg": 60.0,
-        "status": "offline",
-    }
+    # Offline at first: its first frame brings it back online.
+    return camera_body(
+        ident,
+        location={"type": "Point", "coordinates": [105.85, 29.45]},
+        elevation_m=450.0,
+        heading_deg=45.0,
+        status="offline",
+    )
 
 
 def _traceparent(n: int) -> str:

@@ -56,9 +56,8 @@ class Subscription:
 
     ``handler`` runs per event; ``batch_handler`` (for high-rate topics such as
     camera frames) runs once per fetch, over the topic's partitions, in one
-    transaction, and the
-    runner falls back to ``handler`` one by one when the batch fails, so that a
-    single poison event cannot hold the others back.
+    transaction, and the runner falls back to ``handler`` one by one when the
+    batch fails, so that a single poison event cannot hold the others back.
     """
 
     topic: str

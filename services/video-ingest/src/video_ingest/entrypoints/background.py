@@ -1,9 +1,9 @@
 """video-ingest's own loops: the snapshot cruise, the camera health sweep, and the
 refresh of which cameras' frames have priority at capacity.
 
-The cruise and the sweep keep their state in the database (next-due times, deadlines, statuses) and
-claim rows with SKIP LOCKED, so any number of replicas may run them, and a
-restarted one carries on where the last left off.
+The cruise and the sweep keep their state in the database (next-due times,
+deadlines, statuses) and claim rows with SKIP LOCKED, so any number of replicas
+may run them, and a restarted one carries on where the last left off.
 """
 
 from __future__ import annotations
