@@ -24,8 +24,11 @@ Why classical cues and not a learned model, and what that costs, is in
   like fire: a flame flickers and pulses or grows in place; smoke keeps moving, rises
   from a fixed base and swells as its source feeds it. Vehicles and headlights move
   their base, a wisp of fog keeps its size or has come from elsewhere (a track keeps
-  where it began): neither is fire. N, M and the behaviour thresholds follow the
-  fire-danger level.
+  where it began): neither is fire. Nor is a change that stands in place from one
+  second to the next (fog thickening where it lies; smoke is carried), or a region
+  that stands out from its surroundings less than the learnt scene did there (a
+  "ghost": the road a car uncovers that stood in view while the pose was learnt).
+  N, M and the behaviour thresholds follow the fire-danger level.
 
 Frames are BGR ``uint8`` arrays (OpenCV's order). Boxes are ``(x, y, w, h)`` in the
 pixels of the frame given.
@@ -116,7 +119,10 @@ class Detection:
 
     ``motion`` is the region's change since the last frame beyond the scene's own,
     0 (still) to 1: the flicker of a flame, the drift of smoke. ``pixels`` and
-    ``brightness`` (mean luma) of the region let a track see it pulse.
+    ``brightness`` (mean luma) of the region let a track see it pulse. ``stasis``
+    (smoke) is how much the region's change against the learnt scene stands where
+    it stood a second before (normalised correlation at no shift, up to 1): smoke is
+    carried up and about, fog thickening where it lies is not.
     """
 
     cue: FireCue
@@ -125,6 +131,7 @@ class Detection:
     motion: float
     pixels: int = 0
     brightness: float = 0.0
+    stasis: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,6 +183,12 @@ class DetectorSettings:
     # region beside which the scene greyed by more than this share of its own change
     # is fog or low cloud.
     smoke_max_band_context: float = 0.35
+    # A ghost: where something that stood in view while the pose was learnt (a car at
+    # start-up) has left, the learnt scene is wrong, not the view. The region then
+    # stands out from its surroundings less than the learnt scene did there, where
+    # smoke stands out more: a region whose contrast with the ring around it (median
+    # YCrCb) is below this share of the learnt scene's is a ghost.
+    smoke_ghost_contrast: float = 0.5
     # How fast the background of a pose learns the scene (per frame), and how much
     # slower where smoke or flame is seen, so a growing plume is not learnt away.
     background_rate: float = 0.08
@@ -425,6 +438,52 @@ def _band_context(greying: F32Array, box: Box, inside: npt.NDArray[np.bool_]) ->
     return max(beside) / own
 
 
+def _contrast(
+    luma: F32Array,
+    chroma: F32Array,
+    at: tuple[slice, slice],
+    inside: npt.NDArray[np.bool_],
+    ring: npt.NDArray[np.bool_],
+) -> float:
+    """How far the median colour (Y, Cr, Cb) of a region is from that of its ring."""
+    patch = np.dstack([luma[at], chroma[at]])
+    return float(np.linalg.norm(np.median(patch[inside], axis=0) - np.median(patch[ring], axis=0)))
+
+
+def _is_ghost(
+    luma: F32Array,
+    chroma: F32Array,
+    memory: SceneMemory,
+    box: Box,
+    inside: npt.NDArray[np.bool_],
+    settings: DetectorSettings,
+) -> bool:
+    """Whether a region stands out from its surroundings less now than in the learnt
+    scene (see ``DetectorSettings.smoke_ghost_contrast``)."""
+    h, w = luma.shape
+    reach = max(2, max(box.w, box.h) // 3)
+    x0, y0 = max(0, box.x - reach), max(0, box.y - reach)
+    x1, y1 = min(w, box.x + box.w + reach), min(h, box.bottom + reach)
+    region = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    region[box.y - y0 : box.bottom - y0, box.x - x0 : box.x + box.w - x0] = inside
+    ring = cv2.dilate(region, np.ones((3, 3), np.uint8)) == 0
+    if not ring.any():
+        return False
+    at = (slice(y0, y1), slice(x0, x1))
+    within = region > 0
+    now = _contrast(luma, chroma, at, within, ring)
+    learnt = _contrast(memory.background_luma, memory.background_chroma, at, within, ring)
+    return now < settings.smoke_ghost_contrast * learnt
+
+
+def _correlation(a: F32Array, b: F32Array) -> float:
+    """The normalised correlation of two equal patches, 0 where either is flat."""
+    a = a - float(a.mean())
+    b = b - float(b.mean())
+    norm = math.sqrt(float((a * a).sum()) * float((b * b).sum()))
+    return float((a * b).sum()) / norm if norm > 0.0 else 0.0
+
+
 def _keeps_hue(
     chroma: F32Array, background: F32Array, settings: DetectorSettings
 ) -> npt.NDArray[np.bool_]:
@@ -481,6 +540,10 @@ def _smoke_detections(
     mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((7, 7), np.uint8))
     h, w = mask.shape
     scene = _scene_change(luma_half, memory.last_luma_half)
+    # The change against the scene a second ago, to see whether a region's change
+    # stands where it stood (fog thickening in place) or is carried (smoke).
+    before = memory.last_luma_half.astype(np.float32) - memory.background_luma
+    before -= float(np.median(before))
     # How much each pixel went towards a light grey (brighter, less saturated): what
     # both smoke and fog do to the forest behind them.
     greying = np.clip(delta, 0.0, None) + np.clip(desaturated, 0.0, None)
@@ -503,12 +566,15 @@ def _smoke_detections(
         # Fog and low cloud grey the whole slope at the height of the region.
         if _band_context(greying, box, inside) > settings.smoke_max_band_context:
             continue
+        if _is_ghost(luma_f, chroma_half, memory, box, inside, settings):
+            continue
         veil = float(
             (memory.background_edges[sl][inside] - edges_half[sl][inside]).clip(0.0).mean()
         )
         diff = cv2.absdiff(luma_half[sl], memory.last_luma_half[sl])
         motion = min(1.0, max(0.0, float(diff[inside].mean()) - scene) / 10.0)
         fill = area / float(box.area)
+        stasis = _correlation(delta[sl], before[sl])
         change_score = min(1.0, strength / 30.0)
         veil_score = min(1.0, veil / 10.0)
         size = min(1.0, math.sqrt(area) / 10.0)
@@ -524,6 +590,7 @@ def _smoke_detections(
                 round(motion, 4),
                 int(area) * 4,
                 round(float(luma_half[sl][inside].mean()), 2),
+                round(stasis, 4),
             )
         )
     return found, mask
@@ -703,6 +770,13 @@ class AlarmPolicy:
     # climbs and swells that much.
     plume_hits: int = 0
     plume_window: int = 0
+    # Smoke is carried: the pattern of a plume's change moves up and about from one
+    # second to the next. A veil of fog thickening where it lies keeps its pattern in
+    # place while its edge spreads, so its box can climb and swell like a plume's. A
+    # track whose change stood in place (mean ``stasis`` of its sightings after the
+    # first at least this) is not smoke; 1: not asked. Small, slow plumes stand
+    # nearly still at the working resolution too (up to ~0.98), hence the high bar.
+    smoke_max_stasis: float = 0.985
 
     def __post_init__(self) -> None:
         if self.plume_hits and not 0 < self.plume_hits <= self.plume_window <= self.window:
@@ -733,6 +807,7 @@ class AlarmPolicy:
             smoke_relief_max_side_shift=self.smoke_relief_max_side_shift,
             plume_hits=self.plume_hits,
             plume_window=self.plume_window,
+            smoke_max_stasis=self.smoke_max_stasis,
         )
 
 
@@ -777,6 +852,7 @@ class Sighting:
     motion: float
     pixels: int
     brightness: float
+    stasis: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -825,7 +901,15 @@ class TrackerState:
                     "alarmed": t.alarmed,
                     "origin": list(t.origin.as_tuple()) if t.origin else None,
                     "sightings": [
-                        [s.frame, *s.box.as_tuple(), s.confidence, s.motion, s.pixels, s.brightness]
+                        [
+                            s.frame,
+                            *s.box.as_tuple(),
+                            s.confidence,
+                            s.motion,
+                            s.pixels,
+                            s.brightness,
+                            s.stasis,
+                        ]
                         for s in t.sightings
                     ],
                 }
@@ -850,6 +934,7 @@ class TrackerState:
                         motion=float(s[6]),
                         pixels=int(s[7]),
                         brightness=float(s[8]),
+                        stasis=float(s[9]) if len(s) > 9 else 0.0,
                     )
                     for s in t["sightings"]
                 ),
@@ -991,11 +1076,20 @@ def _behaves_like_fire(track: Track, policy: AlarmPolicy) -> bool:
         growth < policy.smoke_growth and rise < 2.0 * policy.smoke_rise
     ):
         return False
+    if _stands(seen, policy):
+        return False
     # Thin smoke is a faint change in every frame, but over the frames it is
     # unmistakable: it climbs and swells from a base that stays put, widening away
     # from its source. Such a track needs less confidence frame by frame.
     plume = _is_plume(seen, policy)
     return confidence >= policy.smoke_confidence - (policy.smoke_plume_relief if plume else 0.0)
+
+
+def _stands(seen: Sequence[Sighting], policy: AlarmPolicy) -> bool:
+    """Whether the change of a smoke track stood in place from second to second (its
+    first sighting has no second before it in the track)."""
+    later = seen[1:]
+    return bool(later) and sum(s.stasis for s in later) / len(later) >= policy.smoke_max_stasis
 
 
 def _is_plume(seen: Sequence[Sighting], policy: AlarmPolicy) -> bool:
@@ -1055,6 +1149,7 @@ class SequenceTracker:
                 detection.motion,
                 detection.pixels,
                 detection.brightness,
+                detection.stasis,
             )
             scores = [
                 (_matches(t, detection), i)

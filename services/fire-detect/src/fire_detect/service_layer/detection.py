@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from city_common.events import schemas as s
@@ -96,14 +96,7 @@ class FrameDetector:
                     image_width=frame.shape[1] * factor,
                     image_height=frame.shape[0] * factor,
                     detections=tuple(
-                        Detection(
-                            d.cue,
-                            d.box.scaled(factor),
-                            d.confidence,
-                            d.motion,
-                            d.pixels * factor * factor,
-                            d.brightness,
-                        )
+                        replace(d, box=d.box.scaled(factor), pixels=d.pixels * factor * factor)
                         for d in analysis.detections
                     ),
                     image=delivery.event.data,
