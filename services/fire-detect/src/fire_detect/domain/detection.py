@@ -540,10 +540,6 @@ def _smoke_detections(
     mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((7, 7), np.uint8))
     h, w = mask.shape
     scene = _scene_change(luma_half, memory.last_luma_half)
-    # The change against the scene a second ago, to see whether a region's change
-    # stands where it stood (fog thickening in place) or is carried (smoke).
-    before = memory.last_luma_half.astype(np.float32) - memory.background_luma
-    before -= float(np.median(before))
     # How much each pixel went towards a light grey (brighter, less saturated): what
     # both smoke and fog do to the forest behind them.
     greying = np.clip(delta, 0.0, None) + np.clip(desaturated, 0.0, None)
@@ -574,7 +570,11 @@ def _smoke_detections(
         diff = cv2.absdiff(luma_half[sl], memory.last_luma_half[sl])
         motion = min(1.0, max(0.0, float(diff[inside].mean()) - scene) / 10.0)
         fill = area / float(box.area)
-        stasis = _correlation(delta[sl], before[sl])
+        # The change against the scene a second ago: whether the region's change
+        # stands where it stood (fog thickening in place) or is carried (smoke). An
+        # offset of the whole change (exposure) does not move a correlation.
+        before = memory.last_luma_half[sl].astype(np.float32) - memory.background_luma[sl]
+        stasis = _correlation(delta[sl], before)
         change_score = min(1.0, strength / 30.0)
         veil_score = min(1.0, veil / 10.0)
         size = min(1.0, math.sqrt(area) / 10.0)
