@@ -446,26 +446,22 @@ def test_a_rising_plume_from_a_fixed_source_alarms_as_smoke() -> None:
     assert [a.kind for a in raised] == ["smoke"]
 
 
+def swelling(stasis: float = 0.0) -> list[list[Detection]]:
+    """Ten frames of a region swelling from where it stands, its base fixed."""
+    return [
+        [
+            Detection(
+                FireCue.SMOKE, Box(150, 180 - 3 * i, 20, 20 + 3 * i), 0.7, 0.3, 400, 180.0, stasis
+            )
+        ]
+        for i in range(10)
+    ]
+
+
 def test_a_change_that_stands_in_place_is_no_smoke() -> None:
     # A region swelling from where it stands alarms as a young plume (as below); the
     # same boxes, while the pattern of the change inside stays where it was every
     # second, are a veil of fog thickening where it lies.
-    def swelling(stasis: float) -> list[list[Detection]]:
-        return [
-            [
-                Detection(
-                    FireCue.SMOKE,
-                    Box(150, 180 - 3 * i, 20, 20 + 3 * i),
-                    0.7,
-                    0.3,
-                    400,
-                    180.0,
-                    stasis,
-                )
-            ]
-            for i in range(10)
-        ]
-
     _, alerts = feed(swelling(0.95))
     assert [a.kind for batch in alerts for a in batch] == ["smoke"]
     _, alerts = feed(swelling(0.99))
@@ -496,11 +492,7 @@ def test_a_wisp_that_neither_swells_nor_climbs_well_is_no_smoke() -> None:
     _, alerts = feed(wisp)
     assert all(not a for a in alerts)
     # The same, swelling from where it stands: a young plume.
-    swelling = [
-        [Detection(FireCue.SMOKE, Box(150, 180 - 3 * i, 20, 20 + 3 * i), 0.7, 0.3, 400, 180.0)]
-        for i in range(10)
-    ]
-    _, alerts = feed(swelling)
+    _, alerts = feed(swelling())
     assert [a.kind for batch in alerts for a in batch] == ["smoke"]
 
 
