@@ -13,6 +13,7 @@ from fire_detect.domain.detection import (
     BASE_POLICY,
     DEFAULT_SETTINGS,
     POLICIES,
+    TRAIL_FRAMES,
     Box,
     Detection,
     DetectorSettings,
@@ -597,9 +598,48 @@ def test_a_piece_split_from_a_travelling_region_keeps_its_origin() -> None:
     assert [a.kind for batch in alerts for a in batch] == ["flame"]
 
 
+def test_a_glint_seen_now_and_then_keeps_the_origin_of_its_first_sighting() -> None:
+    # A car's glint caught at the 4th and 12th second as the car drives along: each
+    # sighting two or more of its sizes from the last, too far to continue its track by
+    # overlap; the second gap is longer than the window, so the track has left it.
+    glints = {0: 40, 4: 48, 12: 64}
+    seen = [[flame(glints[i], 4)] if i in glints else [] for i in range(13)]
+    state, _ = feed(seen)
+    assert [t.origin for t in state.tracks] == [Box(40, 100, 4, 4)]
+    # Then it stops and pulses where it is: it has come too far to be a fire. The
+    # same pulsing where nothing came from is a flame.
+    pulsing = [[flame(66, size)] for size in (10, 14, 11, 15, 12, 16, 13, 17)]
+    _, alerts = feed(seen + pulsing)
+    assert all(not a for a in alerts)
+    _, alerts = feed([[]] * 13 + pulsing)
+    assert [a.kind for batch in alerts for a in batch] == ["flame"]
+    # Seen again only after the trail is forgotten, it starts afresh.
+    _, alerts = feed(seen + [[]] * TRAIL_FRAMES + pulsing)
+    assert [a.kind for batch in alerts for a in batch] == ["flame"]
+
+
+def test_a_region_that_takes_in_another_starts_its_sightings_afresh() -> None:
+    def wisp(x: int, top: int, w: int, h: int) -> Detection:
+        return Detection(FireCue.SMOKE, Box(x, top, w, h), 0.7, 0.3, w * h, 180.0)
+
+    # Two wisps of fog side by side, tracked apart; then they drift together into one
+    # region that takes in both, taller and larger, and lies there.
+    apart = [[wisp(100, 150, 20, 30), wisp(132, 140, 18, 18)] for _ in range(4)]
+    together = [[wisp(100, 130, 50, 50)] for _ in range(6)]
+    state, alerts = feed(apart + together)
+    assert all(not a for a in alerts)
+    taker = next(t for t in state.tracks if t.last_box == Box(100, 130, 50, 50))
+    assert [s.frame for s in taker.sightings] == [5, 6, 7, 8, 9, 10]
+    assert taker.origin == Box(100, 150, 20, 30)
+    # The same region grown from the first wisp alone climbed and swelled: smoke.
+    _, alerts = feed([[wisp(100, 150, 20, 30)] for _ in range(4)] + together)
+    assert [a.kind for batch in alerts for a in batch] == ["smoke"]
+
+
 def test_a_state_stored_without_origins_or_stasis_still_loads() -> None:
     state, _ = feed(pulsing_flame(5))
     stored = state.to_json()
+    del stored["trail"]
     for track in stored["tracks"]:
         del track["origin"]
         # Nor the stasis of each sighting (stored before it was measured).
@@ -679,7 +719,8 @@ def test_the_plume_persistence_is_only_for_the_low_levels_and_fits_the_window() 
 
 
 def test_tracker_state_survives_json() -> None:
-    state, _ = feed(pulsing_flame(5) + [[smoke(150, 160, 30)]])
+    state, _ = feed(pulsing_flame(5) + [[]] * 6 + [[smoke(150, 160, 30)]])
+    assert state.trail, "the flame's track has left the window and is on the trail"
     again = TrackerState.from_json(state.to_json())
     assert again == state
     tracker = SequenceTracker()

@@ -871,6 +871,17 @@ class Track:
 
 
 @dataclass(frozen=True, slots=True)
+class Trace:
+    """What the tracker remembers of a track that left its window: where it began,
+    where it was last seen, and when."""
+
+    cue: FireCue
+    origin: Box
+    last: Box
+    frame: int
+
+
+@dataclass(frozen=True, slots=True)
 class FireAlert:
     """An alarm the tracker raises: what, where in the frame, how sure."""
 
@@ -889,6 +900,9 @@ class TrackerState:
     tracks: tuple[Track, ...] = ()
     # Where alarms were raised lately (box, until frame): no second alarm there.
     quiet: tuple[tuple[Box, int], ...] = field(default=())
+    # Tracks that left the window lately, so that a region seen again further on
+    # keeps the origin of the one it continues.
+    trail: tuple[Trace, ...] = field(default=())
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -916,6 +930,9 @@ class TrackerState:
                 for t in self.tracks
             ],
             "quiet": [[*box.as_tuple(), until] for box, until in self.quiet],
+            "trail": [
+                [t.cue.value, *t.origin.as_tuple(), *t.last.as_tuple(), t.frame] for t in self.trail
+            ],
         }
 
     @classmethod
@@ -944,8 +961,22 @@ class TrackerState:
         quiet = tuple(
             (Box(int(q[0]), int(q[1]), int(q[2]), int(q[3])), int(q[4])) for q in data["quiet"]
         )
+        # State stored before the trail was kept has none: it starts empty.
+        trail = tuple(
+            Trace(
+                FireCue(t[0]),
+                Box(*(int(v) for v in t[1:5])),
+                Box(*(int(v) for v in t[5:9])),
+                int(t[9]),
+            )
+            for t in data.get("trail", ())
+        )
         return cls(
-            frame=int(data["frame"]), next_id=int(data["next_id"]), tracks=tracks, quiet=quiet
+            frame=int(data["frame"]),
+            next_id=int(data["next_id"]),
+            tracks=tracks,
+            quiet=quiet,
+            trail=trail,
         )
 
 
@@ -953,6 +984,11 @@ _SINGLE_KIND: Mapping[FireCue, AlarmKind] = {FireCue.FLAME: "flame", FireCue.SMO
 
 # How long, in frames, a place where an alarm was raised stays quiet (10 min at 1 fps).
 QUIET_FRAMES = 600
+# How long, in frames, a track that left its window is remembered, and how far, in
+# its sizes, a region may have come from it for each of those frames (plus one size)
+# to be taken as its continuation.
+TRAIL_FRAMES = 15
+TRAIL_REACH_PER_FRAME = 0.5
 
 
 def _matches(track: Track, detection: Detection) -> float:
@@ -962,6 +998,70 @@ def _matches(track: Track, detection: Detection) -> float:
         return 1.0 + detection.box.iou(last)
     near = last.grown(0.5)
     return 0.5 if near.overlap(detection.box) > 0 else 0.0
+
+
+def _size(box: Box) -> float:
+    return math.sqrt(box.area)
+
+
+def _continued_origin(
+    detection: Detection, frame: int, tracks: Sequence[Track], trail: Sequence[Trace]
+) -> Box | None:
+    """The origin of the track that a region no track took is most likely a piece
+    or a continuation of, if any.
+
+    A region that split from a track (it overlaps where that track just was) keeps
+    the track's origin, so a car does not start afresh when its glint breaks in two.
+    Beyond that, a glint on a car is seen only now and then, and each time a few
+    pixels further along the road: the tracks it leaves are short and each on its
+    own stays put. A region of the same cue that turns up within reach of where a
+    track was last seen (one size of either, plus ``TRAIL_REACH_PER_FRAME`` sizes per
+    frame since), alive or left its window in the last ``TRAIL_FRAMES``, continues
+    that track, and keeps its origin: then how far it has travelled shows.
+    """
+    same = [t for t in tracks if t.cue is detection.cue]
+    split = max(
+        ((_matches(t, detection), t.origin) for t in same), key=lambda m: m[0], default=None
+    )
+    if split is not None and split[0] > 0.0:
+        return split[1]
+    here = detection.box
+    seen = [Trace(t.cue, t.origin or t.last_box, t.last_box, t.sightings[-1].frame) for t in same]
+    seen += [t for t in trail if t.cue is detection.cue and frame - t.frame <= TRAIL_FRAMES]
+    reached: list[tuple[float, Box]] = []
+    for trace in seen:
+        apart = math.hypot(here.centre_x - trace.last.centre_x, here.bottom - trace.last.bottom)
+        size = max(_size(here), _size(trace.last))
+        if apart <= size * (1.0 + TRAIL_REACH_PER_FRAME * (frame - trace.frame)):
+            reached.append((apart, trace.origin))
+    return min(reached, key=lambda r: r[0])[1] if reached else None
+
+
+def _absorbs(
+    tracks: Sequence[Track], taker: int, detection: Detection, frame: int, claimed: set[int]
+) -> bool:
+    """Whether a smoke ``detection``, continuing track ``taker``, also took in the
+    region of another smoke track that was seen a frame or two ago and that no
+    detection has continued yet: a region apart from the taker's when last seen,
+    and now mostly inside the detection. Two wisps of fog that drift together make
+    one region whose top and size jump at once, which reads as a climb and a swell.
+    (Not flames: their tongues part and join all the time, and a flame is judged on
+    its flicker, not its climb.)"""
+    if detection.cue is not FireCue.SMOKE:
+        return False
+    mine = tracks[taker].last_box
+    for j, other in enumerate(tracks):
+        if (
+            j == taker
+            or j in claimed
+            or other.cue is not FireCue.SMOKE
+            or frame - other.sightings[-1].frame > 2
+        ):
+            continue
+        theirs = other.last_box
+        if theirs.overlap(mine) == 0 and detection.box.overlap(theirs) > 0.5 * theirs.area:
+            return True
+    return False
 
 
 def _drift(sightings: Sequence[Sighting]) -> float:
@@ -1159,22 +1259,17 @@ class SequenceTracker:
             best = max(scores, default=(0.0, -1))
             if best[0] > 0.0:
                 i = best[1]
-                tracks[i] = replace(tracks[i], sightings=(*tracks[i].sightings, sighting))
+                # A region that took in another tracked region has not grown or
+                # climbed by itself: it starts its sightings afresh (where it began
+                # stays), and must show again that it climbs and swells.
+                earlier = (
+                    () if _absorbs(tracks, i, detection, frame, claimed) else tracks[i].sightings
+                )
+                tracks[i] = replace(tracks[i], sightings=(*earlier, sighting))
                 claimed.add(i)
             else:
-                # A region that split: the piece that no track was left for is new
-                # to the tracker, but not to the scene. It keeps the origin of the
-                # track it split from, so a car does not start afresh when its glint
-                # breaks in two.
-                parent = max(
-                    (
-                        (_matches(t, detection), i)
-                        for i, t in enumerate(state.tracks)
-                        if t.cue is detection.cue
-                    ),
-                    default=(0.0, -1),
-                )
-                origin = state.tracks[parent[1]].origin if parent[0] > 0.0 else None
+                # New to the tracker, but perhaps not to the scene.
+                origin = _continued_origin(detection, frame, state.tracks, state.trail)
                 tracks.append(
                     Track(next_id, detection.cue, (sighting,), origin=origin or detection.box)
                 )
@@ -1182,10 +1277,14 @@ class SequenceTracker:
                 next_id += 1
         # Keep only the sightings of the window; a track nobody saw in it is gone.
         kept: list[Track] = []
+        trail = [t for t in state.trail if frame - t.frame <= TRAIL_FRAMES]
         for track in tracks:
             recent = tuple(s for s in track.sightings if frame - s.frame < policy.window)
             if recent:
                 kept.append(replace(track, sightings=recent))
+            else:
+                last = track.sightings[-1]
+                trail.append(Trace(track.cue, track.origin or last.box, last.box, last.frame))
         quiet = [(box, until) for box, until in state.quiet if until > frame]
 
         alerts: list[FireAlert] = []
@@ -1199,7 +1298,13 @@ class SequenceTracker:
             alerts.append(self._alert(kept, track, frame))
             quiet.append((box, frame + self.quiet_frames))
         return (
-            TrackerState(frame=frame, next_id=next_id, tracks=tuple(kept), quiet=tuple(quiet)),
+            TrackerState(
+                frame=frame,
+                next_id=next_id,
+                tracks=tuple(kept),
+                quiet=tuple(quiet),
+                trail=tuple(trail),
+            ),
             alerts,
         )
 
