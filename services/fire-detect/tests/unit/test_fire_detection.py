@@ -9,6 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
+from fire_detect.domain import detection
 from fire_detect.domain.detection import (
     BASE_POLICY,
     DEFAULT_SETTINGS,
@@ -531,7 +532,7 @@ def test_a_faint_plume_alarms_when_it_clearly_climbs_and_swells() -> None:
     assert all(not a for a in alerts)
 
 
-def test_the_faint_plume_relief_is_not_for_a_wisp_drifting_whole() -> None:
+def test_a_wisp_drifting_whole_is_no_smoke_while_a_leaning_plume_is() -> None:
     faint = 0.4
 
     def faint_alarms(box: Callable[[int], Box], confidence: float = faint) -> list[str]:
@@ -544,12 +545,18 @@ def test_the_faint_plume_relief_is_not_for_a_wisp_drifting_whole() -> None:
 
     # It climbs and swells from a base that stays put, but both its sides drift the
     # same way, three pixels a second: a wisp of fog carried past, not a plume widening
-    # from its source. Seen strongly it would still be smoke; this faint, it is not.
+    # from its source. Faint or strong, it is no smoke.
     def drifting(i: int) -> Box:
         return Box(150 + 3 * i, 180 - 6 * i, 20, 20 + 6 * i)
 
     assert faint_alarms(drifting) == []
-    assert faint_alarms(drifting, 0.7) == ["smoke"]
+    assert faint_alarms(drifting, 0.7) == []
+
+    # A plume leaning with the wind widens away from its source: one side stays.
+    def leaning(i: int) -> Box:
+        return Box(150, 180 - 6 * i, 20 + 3 * i, 20 + 6 * i)
+
+    assert faint_alarms(leaning) == ["smoke"]
 
     # A faint plume that widens both ways about its source keeps the relief.
     def widening(i: int) -> Box:
@@ -578,6 +585,55 @@ def test_what_has_come_from_afar_is_no_fire() -> None:
     assert [a.kind for batch in alerts for a in batch] == ["flame"]
     carried = [[flame(40 + 4 * i, 12)] for i in range(15)]
     _, alerts = feed(carried + burning)
+    assert all(not a for a in alerts)
+
+
+def test_smoke_that_crept_from_where_it_began_is_no_smoke(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A wisp followed while it crept 22 pixels along the slope, then climbing and
+    # swelling where it stopped: less than the size that stops a flame, but more
+    # than a plume's base ever comes from its source.
+    creeping = [
+        [Detection(FireCue.SMOKE, Box(122 + 2 * i, 160, 20, 20), 0.7, 0.3, 400, 180.0)]
+        for i in range(11)
+    ]
+    standing = [[smoke(144, 180 - (20 + 6 * i), 20 + 6 * i)] for i in range(8)]
+    _, alerts = feed(creeping + standing)
+    assert all(not a for a in alerts)
+    # Held to a flame's bar for travel, it would have been smoke.
+    loose = {level: replace(p, smoke_max_travel=p.max_travel) for level, p in POLICIES.items()}
+    monkeypatch.setattr(detection, "POLICIES", loose)
+    _, alerts = feed(creeping + standing)
+    assert [a.kind for batch in alerts for a in batch] == ["smoke"]
+
+
+def test_a_flat_strip_that_flickers_is_no_flame() -> None:
+    # The sun on a car's roof and the paint around it: wider than tall, however it
+    # flickers and pulses. The same regions stood on end are flames.
+    widths = [10, 14, 11, 15, 12, 16, 13, 17]
+    flat = [
+        [Detection(FireCue.FLAME, Box(100, 100, 2 * w, w // 2), 0.8, 0.2, w * w, 200.0)]
+        for w in widths
+    ]
+    _, alerts = feed(flat)
+    assert all(not a for a in alerts)
+    upright = [
+        [Detection(FireCue.FLAME, Box(100, 100, w // 2 + 2, w), 0.8, 0.2, w * w, 200.0)]
+        for w in widths
+    ]
+    _, alerts = feed(upright)
+    assert [a.kind for batch in alerts for a in batch] == ["flame"]
+
+
+def test_one_box_that_shows_only_part_of_a_region_does_not_make_it_climb() -> None:
+    # A region that stands as it is; for a frame it is not found, and in the next only
+    # its lower quarter. Once its earlier sightings have left the window, that box is
+    # the earliest: fitted by least squares, the top would climb by half the height
+    # and the region swell; the median of the slopes between sightings stays flat.
+    whole = [[Detection(FireCue.SMOKE, Box(150, 100, 20, 40), 0.7, 0.3, 800, 180.0)]]
+    partial = [[Detection(FireCue.SMOKE, Box(150, 130, 20, 10), 0.7, 0.3, 200, 180.0)]]
+    _, alerts = feed(whole * 3 + [[]] + partial + whole * 4)
     assert all(not a for a in alerts)
 
 

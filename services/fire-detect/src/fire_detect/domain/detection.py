@@ -704,17 +704,19 @@ class AlarmPolicy:
     the wind) of its size, and be within ``max_travel`` of its size from where its
     track began: fire does not drive away. Then:
 
-    * flame: mean confidence >= ``flame_confidence``, and it is alive: it flickers
+    * flame: mean confidence >= ``flame_confidence``, it stands (median height >=
+      ``flame_min_aspect`` of its width), and it is alive: it flickers
       (median motion >= ``flame_flicker``) while its area pulses (mean change from
       frame to frame >= ``flame_pulse``) or grows (by ``flame_growth``), and it is not
       still in its latest sighting (``flame_latest_flicker`` of the flicker asked);
     * smoke: it stands (height >= ``smoke_min_aspect`` of its width), its bottom stays
-      at its source, it keeps moving (median motion >= ``smoke_motion``), its top
-      rises by ``smoke_rise`` of its height and it swells by ``smoke_growth`` (or
-      rises twice as much); mean confidence >= ``smoke_confidence``, less
-      ``smoke_plume_relief`` when it climbs and swells twice as much as asked from a
-      base that stays put without drifting whole sideways
-      (``smoke_relief_max_side_shift``).
+      at its source, it does not move whole sideways (``smoke_max_side_shift``) nor
+      come far (``smoke_max_travel``), it keeps moving inside (median motion >=
+      ``smoke_motion``), its top rises by ``smoke_rise`` of its height and it
+      swells by ``smoke_growth`` (or rises twice as much), and its change does not
+      stand in place (``smoke_max_stasis``); mean confidence >= ``smoke_confidence``,
+      less ``smoke_plume_relief`` when it climbs and swells twice as much as asked
+      from a base that stays put.
 
     Where ``plume_hits`` is set (the low danger levels), a smoke track that clearly
     behaves as a plume (the same test as for that relief) is judged over the shorter
@@ -756,11 +758,6 @@ class AlarmPolicy:
     # many of its sizes since its track began (a wisp of fog followed across the
     # slope for minutes, a car along the road) is not judged, however it behaves now.
     max_travel: float = 1.0
-    # A plume widens about its source or away from it downwind, its sides parting or
-    # one of them staying; a wisp of fog drifts whole, both sides going the same way.
-    # The faint-plume relief asks that the region moved whole sideways by at most
-    # this share of its width.
-    smoke_relief_max_side_shift: float = 0.3
     # The low danger levels ask more persistence (``hits`` of ``window``) to be surer
     # before an alarm; but smoke shows itself best early, before its puffs thin out
     # and lean with the wind, and later frames of a plume are judged on less. A smoke
@@ -777,6 +774,19 @@ class AlarmPolicy:
     # first at least this) is not smoke; 1: not asked. Small, slow plumes stand
     # nearly still at the working resolution too (up to ~0.98), hence the high bar.
     smoke_max_stasis: float = 0.985
+    # A plume is fed from a source that stays put: it widens about its source or away
+    # from it downwind, its sides parting or one of them staying, however it leans
+    # with the wind. A smoke track may move whole sideways (both sides the same way,
+    # :func:`_side_shift`) by at most this share of its width, and its base may have
+    # come at most ``smoke_max_travel`` of its size from where its track began
+    # (``max_travel``, asked of flames too, is looser: a burning front creeps). A wisp
+    # of fog borne by the wind does both.
+    smoke_max_side_shift: float = 0.25
+    smoke_max_travel: float = 0.6
+    # Flames are tongues, taller than wide (median height over width of the
+    # sightings at least this); the sun on a car's roof and bonnet and the paint
+    # around it is a flat strip.
+    flame_min_aspect: float = 0.55
 
     def __post_init__(self) -> None:
         if self.plume_hits and not 0 < self.plume_hits <= self.plume_window <= self.window:
@@ -804,10 +814,12 @@ class AlarmPolicy:
             smoke_min_aspect=self.smoke_min_aspect,
             smoke_max_base_shift=self.smoke_max_base_shift,
             max_travel=self.max_travel,
-            smoke_relief_max_side_shift=self.smoke_relief_max_side_shift,
             plume_hits=self.plume_hits,
             plume_window=self.plume_window,
             smoke_max_stasis=self.smoke_max_stasis,
+            smoke_max_side_shift=self.smoke_max_side_shift,
+            smoke_max_travel=self.smoke_max_travel,
+            flame_min_aspect=self.flame_min_aspect,
         )
 
 
@@ -1099,18 +1111,31 @@ def _slope(frames: Sequence[int], values: Sequence[float]) -> float:
     return sum((f - mean_f) * (v - mean_v) for f, v in zip(frames, values, strict=True)) / spread
 
 
+def _robust_slope(frames: Sequence[int], values: Sequence[float]) -> float:
+    """Theil-Sen change of ``values`` per frame: the median of the slopes between
+    every two sightings, so that one box that is off (a frame where only part of
+    the region was found) does not tilt it."""
+    slopes = [
+        (values[j] - values[i]) / (frames[j] - frames[i])
+        for i in range(len(frames))
+        for j in range(i + 1, len(frames))
+        if frames[j] != frames[i]
+    ]
+    return median(slopes) if slopes else 0.0
+
+
 def _rise(sightings: Sequence[Sighting]) -> float:
-    """How far the top went up over the sightings (fitted, not from two noisy boxes),
-    in multiples of the region's typical height. A top cut by the top of the frame is
-    not where the region ends, so those sightings do not count (a cloud sliding out
-    of the picture does not rise)."""
+    """How far the top went up over the sightings (fitted robustly, not from two
+    noisy boxes), in multiples of the region's typical height. A top cut by the top
+    of the frame is not where the region ends, so those sightings do not count (a
+    cloud sliding out of the picture does not rise)."""
     sightings = [s for s in sightings if s.box.y > 0]
     if len(sightings) < 2:
         return 0.0
     frames = [s.frame for s in sightings]
     span = frames[-1] - frames[0]
     height = median(s.box.h for s in sightings)
-    return -_slope(frames, [float(s.box.y) for s in sightings]) * span / max(height, 1.0)
+    return -_robust_slope(frames, [float(s.box.y) for s in sightings]) * span / max(height, 1.0)
 
 
 def _base_shift(sightings: Sequence[Sighting]) -> float:
@@ -1153,6 +1178,8 @@ def _behaves_like_fire(track: Track, policy: AlarmPolicy) -> bool:
     if track.cue is FireCue.FLAME:
         if confidence < policy.flame_confidence or _drift(seen) > policy.max_drift:
             return False
+        if median(s.box.h / s.box.w for s in seen) < policy.flame_min_aspect:
+            return False
         # A flame never looks the same twice, and it pulses or grows while it burns.
         flickering = sum(1 for s in seen[1:] if s.motion >= policy.flame_flicker) >= (
             policy.flicker_share * (len(seen) - 1)
@@ -1160,7 +1187,9 @@ def _behaves_like_fire(track: Track, policy: AlarmPolicy) -> bool:
         changing = _pulse(seen) >= policy.flame_pulse or _growth(seen) >= policy.flame_growth
         still = seen[-1].motion < policy.flame_latest_flicker * policy.flame_flicker
         return flickering and changing and not still
-    if _drift(seen) > policy.smoke_max_drift:
+    if _drift(seen) > policy.smoke_max_drift or _travel(track) > policy.smoke_max_travel:
+        return False
+    if _side_shift(seen) > policy.smoke_max_side_shift:
         return False
     if median(s.box.h / s.box.w for s in seen[-3:]) < policy.smoke_min_aspect:
         return False
@@ -1194,12 +1223,11 @@ def _stands(seen: Sequence[Sighting], policy: AlarmPolicy) -> bool:
 
 def _is_plume(seen: Sequence[Sighting], policy: AlarmPolicy) -> bool:
     """Whether smoke clearly behaves as a plume: it climbs and swells twice as much as
-    asked from a base that stays put, without drifting whole sideways."""
+    asked from a base that stays put."""
     return (
         _rise(seen) >= 2.0 * policy.smoke_rise
         and _growth(seen) >= 2.0 * policy.smoke_growth
         and _base_shift(seen) <= 0.5 * policy.smoke_max_base_shift
-        and _side_shift(seen) <= policy.smoke_relief_max_side_shift
     )
 
 
