@@ -794,32 +794,18 @@ class AlarmPolicy:
 
     def scaled(self, factor: float, *, hits: int, window: int) -> AlarmPolicy:
         """The same policy with every behaviour threshold (flicker, pulse, growth,
-        motion, rise) multiplied by ``factor``; the confidence bars stay."""
-        return AlarmPolicy(
+        motion, rise) multiplied by ``factor``; the confidence bars and every other
+        field stay."""
+        return replace(
+            self,
             hits=hits,
             window=window,
-            flame_confidence=self.flame_confidence,
             flame_flicker=self.flame_flicker * factor,
             flame_pulse=self.flame_pulse * factor,
             flame_growth=self.flame_growth * factor,
-            smoke_confidence=self.smoke_confidence,
             smoke_motion=self.smoke_motion * factor,
             smoke_rise=self.smoke_rise * factor,
             smoke_growth=self.smoke_growth * factor,
-            smoke_plume_relief=self.smoke_plume_relief,
-            max_drift=self.max_drift,
-            flicker_share=self.flicker_share,
-            flame_latest_flicker=self.flame_latest_flicker,
-            smoke_max_drift=self.smoke_max_drift,
-            smoke_min_aspect=self.smoke_min_aspect,
-            smoke_max_base_shift=self.smoke_max_base_shift,
-            max_travel=self.max_travel,
-            plume_hits=self.plume_hits,
-            plume_window=self.plume_window,
-            smoke_max_stasis=self.smoke_max_stasis,
-            smoke_max_side_shift=self.smoke_max_side_shift,
-            smoke_max_travel=self.smoke_max_travel,
-            flame_min_aspect=self.flame_min_aspect,
         )
 
 
