@@ -692,6 +692,33 @@ def test_a_region_that_takes_in_another_starts_its_sightings_afresh() -> None:
     assert [a.kind for batch in alerts for a in batch] == ["smoke"]
 
 
+def test_a_region_that_swallows_an_untracked_one_starts_its_sightings_afresh(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def region(x: int, top: int, w: int, h: int) -> Detection:
+        return Detection(FireCue.SMOKE, Box(x, top, w, h), 0.7, 0.3, w * h, 180.0)
+
+    # A young wisp of fog is tracked for two frames; then a large bank that was never
+    # found before (too faint until now) takes it in: one region, twelve times its
+    # area, that lies where it is. From the wisp's sightings it climbed and swelled.
+    wisp = [[region(100, 180, 14, 20)] for _ in range(2)]
+    bank = [[region(90, top, 60, 200 - top)] for top in (120, 119, 119, 118, 118, 118)]
+    state, alerts = feed(wisp + bank)
+    assert all(not a for a in alerts)
+    taker = state.tracks[0]
+    assert [s.frame for s in taker.sightings] == [3, 4, 5, 6, 7, 8]
+    assert taker.origin == Box(100, 180, 14, 20)
+    # Without the bar on the swell, the same frames were smoke.
+    monkeypatch.setattr(detection, "SMOKE_MAX_SWELL", float("inf"))
+    _, alerts = feed(wisp + bank)
+    assert [a.kind for batch in alerts for a in batch] == ["smoke"]
+    monkeypatch.undo()
+    # A plume that grows from the wisp to the bank's size a step at a time is smoke.
+    growing = [[region(100 - 2 * i, 180 - 12 * i, 14 + 8 * i, 20 + 12 * i)] for i in range(6)]
+    _, alerts = feed(wisp[:1] + growing)
+    assert [a.kind for batch in alerts for a in batch] == ["smoke"]
+
+
 def test_a_state_stored_without_origins_or_stasis_still_loads() -> None:
     state, _ = feed(pulsing_flame(5))
     stored = state.to_json()

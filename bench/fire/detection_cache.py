@@ -1,0 +1,262 @@
+"""Per-frame detections of development sets and soak streams, computed once and kept,
+so that the sequence rule (``SequenceTracker``, ``AlarmPolicy``) can be judged over
+many camera-hours in seconds instead of re-rendering and re-analysing every frame.
+
+The per-frame detector is deterministic and the tracker sees nothing but its
+detections, so a tracker run over the cached detections gives exactly the alarms a
+full run of eval_detection.py gives (``check`` compares the two on a set's first
+sequences).
+Only for development seeds: the evaluation split (seed 2026, soak 2027) is run by
+eval_detection.py alone, to report.
+
+    uv run python bench/fire/detection_cache.py soak --seeds 71 73 --kinds fog_low_cloud red_vehicle
+    uv run python bench/fire/detection_cache.py sets --seeds 41 42 43 44 45
+    uv run python bench/fire/detection_cache.py run --soak 71 73 --sets 41 42 --levels 1 3 5
+    uv run python bench/fire/detection_cache.py check --set 41 --first 60
+
+Cached under ``.local/bench/fire/detections/`` (a few MB per seed, never committed).
+A file is remade when make_eval_set.VERSION changes; after a change to the per-frame
+detector, delete the folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import pickle
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from multiprocessing import Pool
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from eval_detection import TEST_SEED  # noqa: E402
+from make_eval_set import (  # noqa: E402
+    CACHE_DIR,
+    NEGATIVE,
+    VERSION,
+    LabelledSequence,
+    evaluation_set,
+    soak_stream,
+)
+
+from fire_detect.domain.detection import (  # noqa: E402
+    Box,
+    Detection,
+    FireAlert,
+    SceneMemory,
+    SequenceTracker,
+    TrackerState,
+    analyse_frame,
+    decode_frame,
+)
+
+DETECTIONS_DIR: Path = Path(CACHE_DIR) / "detections"
+SOAK_MINUTES = 10.0
+
+
+@dataclass(frozen=True)
+class DetectedSequence:
+    """What the tracker is given of one sequence: the detections of each frame."""
+
+    id: str
+    category: str
+    fire_box: tuple[int, int, int, int] | None
+    fire_from_frame: int | None
+    factor: int
+    frames: tuple[tuple[Detection, ...], ...]
+
+
+def detect(sequence: LabelledSequence) -> DetectedSequence:
+    memory: SceneMemory | None = None
+    frames: list[tuple[Detection, ...]] = []
+    factor = 1
+    for data in sequence.frames:
+        frame, factor = decode_frame(data)
+        analysis = analyse_frame(frame, memory)
+        memory = analysis.memory
+        frames.append(tuple(analysis.detections))
+    return DetectedSequence(
+        sequence.id,
+        sequence.category,
+        sequence.fire_box,
+        sequence.fire_from_frame,
+        factor,
+        tuple(frames),
+    )
+
+
+def _refuse_evaluation(seeds: Iterable[int]) -> None:
+    if TEST_SEED in seeds or TEST_SEED + 1 in seeds:
+        raise SystemExit("the evaluation split is run by eval_detection.py only")
+
+
+def _soak_one(args: tuple[int, int]) -> DetectedSequence:
+    seed, k = args
+    return detect(soak_stream(seed, k, SOAK_MINUTES))
+
+
+def soak_path(seed: int, kind: str, hours: float) -> Path:
+    return DETECTIONS_DIR / f"v{VERSION}-soak{seed}-{kind}-{hours:g}h.pkl"
+
+
+def set_path(seed: int) -> Path:
+    return DETECTIONS_DIR / f"v{VERSION}-set{seed}.pkl"
+
+
+def cache_soak(seed: int, kinds: Sequence[str], hours: float, jobs: int) -> None:
+    """The streams of ``kinds`` among ``hours`` camera-hours of soak seed ``seed`` (the
+    same streams eval_detection.py runs with ``--seed seed-1 --soak-hours hours``)."""
+    streams = round(hours * 60 / SOAK_MINUTES)
+    for kind in kinds:
+        path = soak_path(seed, kind, hours)
+        if path.exists():
+            continue
+        started = time.perf_counter()
+        chosen = [k for k in range(streams) if NEGATIVE[k % len(NEGATIVE)] == kind]
+        with Pool(jobs) as pool:
+            detected = pool.map(_soak_one, [(seed, k) for k in chosen])
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(pickle.dumps(detected))
+        print(
+            f"soak {seed} {kind}: {len(detected)} streams in {time.perf_counter() - started:.0f} s"
+        )
+
+
+def _set_one(sequence: LabelledSequence) -> DetectedSequence:
+    return detect(sequence)
+
+
+def cache_set(seed: int, jobs: int) -> None:
+    path = set_path(seed)
+    if path.exists():
+        return
+    started = time.perf_counter()
+    sequences = evaluation_set(seed, 27, cache=False)
+    with Pool(jobs) as pool:
+        detected = pool.map(_set_one, sequences, chunksize=8)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(pickle.dumps(detected))
+    print(f"set {seed}: {len(detected)} sequences in {time.perf_counter() - started:.0f} s")
+
+
+def load(path: Path) -> list[DetectedSequence]:
+    loaded: list[DetectedSequence] = pickle.loads(path.read_bytes())  # noqa: S301 - our own cache
+    return loaded
+
+
+def track(
+    sequence: DetectedSequence, level: int, tracker: SequenceTracker | None = None
+) -> list[tuple[int, FireAlert, bool]]:
+    """Every alarm of the sequence: (frame, alert, whether it is on the fire)."""
+    tracker = tracker or SequenceTracker()
+    state = TrackerState()
+    fire = Box(*sequence.fire_box).grown(0.25) if sequence.fire_box else None
+    out = []
+    for i, detections in enumerate(sequence.frames):
+        state, alerts = tracker.update(state, detections, danger_level=level)
+        for alert in alerts:
+            on_fire = fire is not None and alert.box.scaled(sequence.factor).overlap(fire) > 0
+            out.append((i, alert, on_fire))
+    return out
+
+
+def run(soak: Sequence[Path], sets: Sequence[Path], levels: Sequence[int], show: bool) -> None:
+    for level in levels:
+        print(f"danger level {level}")
+        for path in soak:
+            streams = load(path)
+            soak_alarms = [(s.id, i, a) for s in streams for i, a, _ in track(s, level)]
+            hours = sum(len(s.frames) for s in streams) / 3600
+            print(f"  {path.stem}: {len(soak_alarms)} false alarms in {hours:.0f} camera-hours")
+            if show:
+                for sid, i, a in soak_alarms:
+                    print(f"      {sid} frame {i}: {a.kind} {a.box.as_tuple()} {a.confidence}")
+        for path in sets:
+            sequences = load(path)
+            found = missed = false = 0
+            kinds: Counter[str] = Counter()
+            for s in sequences:
+                alarms = track(s, level)
+                false += sum(1 for _, _, hit in alarms if not hit)
+                if s.fire_box is not None:
+                    if any(hit for _, _, hit in alarms):
+                        found += 1
+                    else:
+                        missed += 1
+                        kinds[s.category] += 1
+            print(
+                f"  {path.stem}: {found} of {found + missed} fires found "
+                f"(missed {dict(kinds)}), {false} false alarms"
+            )
+
+
+def check(seed: int, first: int, levels: Sequence[int]) -> int:
+    """How many of a set's first sequences alarm otherwise over the cached detections
+    than in a full run of eval_detection.py (0 when the cache is true)."""
+    from eval_detection import run_sequence
+
+    sequences = evaluation_set(seed, 27, cache=False)[:first]
+    cached = load(set_path(seed))[:first]
+    differ = 0
+    for level in levels:
+        for full, fast in zip(sequences, cached, strict=True):
+            a = [(i, x.kind, x.box) for i, x in run_sequence(full, level).alerts]
+            b = [(i, x.kind, x.box) for i, x, _ in track(fast, level)]
+            if a != b:
+                differ += 1
+                print(f"level {level} {full.id}: full run {a}, cached {b}")
+    print(f"{differ} of {len(sequences) * len(levels)} runs differ")
+    return differ
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_soak = sub.add_parser("soak", help="cache the detections of soak streams")
+    p_soak.add_argument("--seeds", type=int, nargs="+", required=True)
+    p_soak.add_argument("--kinds", nargs="+", choices=NEGATIVE, default=list(NEGATIVE))
+    p_soak.add_argument("--hours", type=float, default=48.0)
+    p_soak.add_argument("--jobs", type=int, default=2)
+    p_set = sub.add_parser("sets", help="cache the detections of labelled sets")
+    p_set.add_argument("--seeds", type=int, nargs="+", required=True)
+    p_set.add_argument("--jobs", type=int, default=2)
+    p_run = sub.add_parser("run", help="run the sequence rule over cached detections")
+    p_run.add_argument("--soak", type=int, nargs="*", default=[])
+    p_run.add_argument("--kinds", nargs="+", choices=NEGATIVE, default=list(NEGATIVE))
+    p_run.add_argument("--hours", type=float, default=48.0)
+    p_run.add_argument("--sets", type=int, nargs="*", default=[])
+    p_run.add_argument("--levels", type=int, nargs="+", default=[3])
+    p_run.add_argument("--show", action="store_true", help="print each false soak alarm")
+    p_check = sub.add_parser("check", help="compare cached and full runs on a set")
+    p_check.add_argument("--set", type=int, required=True)
+    p_check.add_argument("--first", type=int, default=60)
+    p_check.add_argument("--levels", type=int, nargs="+", default=[1, 3, 5])
+    args = parser.parse_args()
+    if args.command == "check":
+        _refuse_evaluation([args.set])
+        raise SystemExit(1 if check(args.set, args.first, args.levels) else 0)
+    if args.command == "soak":
+        _refuse_evaluation(args.seeds)
+        for seed in args.seeds:
+            cache_soak(seed, args.kinds, args.hours, args.jobs)
+    elif args.command == "sets":
+        _refuse_evaluation(args.seeds)
+        for seed in args.seeds:
+            cache_set(seed, args.jobs)
+    else:
+        _refuse_evaluation([*args.soak, *args.sets])
+        soak = [soak_path(s, k, args.hours) for s in args.soak for k in args.kinds]
+        run(
+            [p for p in soak if p.exists()],
+            [set_path(s) for s in args.sets],
+            args.levels,
+            args.show,
+        )
+
+
+if __name__ == "__main__":
+    main()
