@@ -626,6 +626,29 @@ def test_a_flat_strip_that_flickers_is_no_flame() -> None:
     assert [a.kind for batch in alerts for a in batch] == ["flame"]
 
 
+def test_a_glint_that_stands_still_now_and_then_is_no_flame(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A glint on a parked car: something passing stirs it for a few seconds, then for
+    # a second it is exactly as it was the second before (a change of a tenth of a
+    # percent). It pulses and flickers enough otherwise, and its latest sighting moves.
+    sizes = [10, 14, 11, 15, 12, 16, 13, 17, 12, 15, 11, 14]
+    motions = [0.2, 0.2, 0.001, 0.2, 0.2, 0.2, 0.001, 0.2, 0.2, 0.2, 0.001, 0.2]
+    glint = [[flame(100, size, motion)] for size, motion in zip(sizes, motions, strict=True)]
+    _, alerts = feed(glint)
+    assert all(not a for a in alerts)
+    loose = {level: replace(p, flame_still_flicker=0.0) for level, p in POLICIES.items()}
+    monkeypatch.setattr(detection, "POLICIES", loose)
+    _, alerts = feed(glint)
+    assert [a.kind for batch in alerts for a in batch] == ["flame"]
+    monkeypatch.undo()
+    # A motion of exactly 0 is no measure (the pose's first frame): a flame seen
+    # from then on is a flame.
+    first = [[flame(100, 12, 0.0)]]
+    _, alerts = feed(first + pulsing_flame(6))
+    assert [a.kind for batch in alerts for a in batch] == ["flame"]
+
+
 def test_one_box_that_shows_only_part_of_a_region_does_not_make_it_climb() -> None:
     # A region that stands as it is; for a frame it is not found, and in the next only
     # its lower quarter. Once its earlier sightings have left the window, that box is
