@@ -997,10 +997,11 @@ TRAIL_FRAMES = 15
 TRAIL_REACH_PER_FRAME = 0.5
 # A smoke region more than this many times the area of the sighting it continues
 # took in a region that was never tracked (or was found only in part before): the
-# 1,200 development plumes of seeds 41-45 grew at most 4.3 times from one sighting
-# to the next (the first sightings, a few pixels), the fog region that swallowed a
-# young wisp 12 times.
-SMOKE_MAX_SWELL = 6.0
+# smoke of the 256 development fires of seeds 41-45 grew at most 4.3 times from one
+# sighting to the next (a first sighting of a few pixels); the fog regions that
+# swallowed a young wisp, or a stretch of slope that greyed at once, 5.9 and 12
+# times.
+SMOKE_MAX_SWELL = 5.0
 
 
 def _matches(track: Track, detection: Detection) -> float:
