@@ -742,6 +742,25 @@ def test_a_region_that_swallows_an_untracked_one_starts_its_sightings_afresh(
     assert [a.kind for batch in alerts for a in batch] == ["smoke"]
 
 
+def test_a_wisp_whose_box_swells_as_it_thins_is_no_smoke() -> None:
+    # A wisp of fog: its top spreads up from where it lies, so its box climbs and
+    # swells like a young plume's, while the fog in it thins (fewer pixels each second).
+    tops = [180, 176, 172, 168, 164, 160]
+    thinning = [
+        [Detection(FireCue.SMOKE, Box(150, top, 24, 200 - top), 0.7, 0.3, 400 - 30 * i, 180.0)]
+        for i, top in enumerate(tops)
+    ]
+    _, alerts = feed(thinning)
+    assert all(not a for a in alerts)
+    # The same boxes filling with smoke: a plume.
+    filling = [
+        [Detection(FireCue.SMOKE, Box(150, top, 24, 200 - top), 0.7, 0.3, 240 + 60 * i, 180.0)]
+        for i, top in enumerate(tops)
+    ]
+    _, alerts = feed(filling)
+    assert [a.kind for batch in alerts for a in batch] == ["smoke"]
+
+
 def test_a_state_stored_without_origins_or_stasis_still_loads() -> None:
     state, _ = feed(pulsing_flame(5))
     stored = state.to_json()

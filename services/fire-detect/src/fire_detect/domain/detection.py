@@ -714,8 +714,9 @@ class AlarmPolicy:
       at its source, it does not move whole sideways (``smoke_max_side_shift``) nor
       come far (``smoke_max_travel``), it keeps moving inside (median motion >=
       ``smoke_motion``), its top rises by ``smoke_rise`` of its height and it
-      swells by ``smoke_growth`` (or rises twice as much), and its change does not
-      stand in place (``smoke_max_stasis``); mean confidence >= ``smoke_confidence``,
+      swells by ``smoke_growth`` (or rises twice as much) without the smoke in it
+      dwindling (``smoke_max_dwindle``), and its change does not stand in place
+      (``smoke_max_stasis``); mean confidence >= ``smoke_confidence``,
       less ``smoke_plume_relief`` when it climbs and swells twice as much as asked
       from a base that stays put.
 
@@ -795,6 +796,12 @@ class AlarmPolicy:
     # sightings at least this); the sun on a car's roof and bonnet and the paint
     # around it is a flat strip.
     flame_min_aspect: float = 0.55
+    # A plume is fed from its source: the smoke in it (its region's pixels, late
+    # against early sightings, like ``smoke_growth`` of its box) does not dwindle by
+    # more than this share while it climbs. A wisp of fog whose top spreads up as it
+    # thins swells its box with less and less in it (-0.18 where it alarmed); the
+    # development plumes at their first alarm lost at most 0.05.
+    smoke_max_dwindle: float = 0.1
 
     def __post_init__(self) -> None:
         if self.plume_hits and not 0 < self.plume_hits <= self.plume_window <= self.window:
@@ -1100,9 +1107,19 @@ def _travel(track: Track) -> float:
 
 
 def _growth(sightings: Sequence[Sighting]) -> float:
+    """How much the box grew, late sightings against early ones (a share)."""
     half = max(1, len(sightings) // 2)
     early = median(s.box.area for s in sightings[:half])
     late = median(s.box.area for s in sightings[-half:])
+    return late / max(early, 1.0) - 1.0
+
+
+def _filling(sightings: Sequence[Sighting]) -> float:
+    """How much the region itself (its pixels, not its box) grew, late sightings
+    against early ones (a share; negative when it dwindles)."""
+    half = max(1, len(sightings) // 2)
+    early = median(s.pixels for s in sightings[:half])
+    late = median(s.pixels for s in sightings[-half:])
     return late / max(early, 1.0) - 1.0
 
 
@@ -1212,7 +1229,7 @@ def _behaves_like_fire(track: Track, policy: AlarmPolicy) -> bool:
         growth < policy.smoke_growth and rise < 2.0 * policy.smoke_rise
     ):
         return False
-    if _stands(seen, policy):
+    if _stands(seen, policy) or _filling(seen) < -policy.smoke_max_dwindle:
         return False
     # Thin smoke is a faint change in every frame, but over the frames it is
     # unmistakable: it climbs and swells from a base that stays put, widening away
