@@ -755,7 +755,8 @@ class AlarmPolicy:
     # before, that something passing stirs now and then (a tenth of a percent); the
     # development flames at their first alarm (seeds 41-45, levels 1, 3 and 5)
     # showed at least 0.11 of it. A motion of exactly 0 is no measure (the pose's
-    # first frame, where there is nothing to compare with) and is not asked.
+    # first frame, or the first after its scene memory restarted: nothing to compare
+    # with) and is not asked.
     flame_still_flicker: float = 0.05
     smoke_max_drift: float = 0.5
     # A plume stands: its median height is at least this share of its width. Flat,
@@ -1106,21 +1107,21 @@ def _travel(track: Track) -> float:
     return moved / max(size, 1.0)
 
 
+def _late_over_early(values: Sequence[int]) -> float:
+    """How much a size grew: the median of the later half of the sightings against
+    that of the earlier half, as a share (negative when it shrank)."""
+    half = max(1, len(values) // 2)
+    return median(values[-half:]) / max(median(values[:half]), 1.0) - 1.0
+
+
 def _growth(sightings: Sequence[Sighting]) -> float:
-    """How much the box grew, late sightings against early ones (a share)."""
-    half = max(1, len(sightings) // 2)
-    early = median(s.box.area for s in sightings[:half])
-    late = median(s.box.area for s in sightings[-half:])
-    return late / max(early, 1.0) - 1.0
+    """How much the box grew."""
+    return _late_over_early([s.box.area for s in sightings])
 
 
 def _filling(sightings: Sequence[Sighting]) -> float:
-    """How much the region itself (its pixels, not its box) grew, late sightings
-    against early ones (a share; negative when it dwindles)."""
-    half = max(1, len(sightings) // 2)
-    early = median(s.pixels for s in sightings[:half])
-    late = median(s.pixels for s in sightings[-half:])
-    return late / max(early, 1.0) - 1.0
+    """How much the region itself (its pixels, not its box) grew."""
+    return _late_over_early([s.pixels for s in sightings])
 
 
 def _slope(frames: Sequence[int], values: Sequence[float]) -> float:
