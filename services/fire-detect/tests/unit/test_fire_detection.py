@@ -645,7 +645,7 @@ def test_a_glint_that_stands_still_now_and_then_is_no_flame(
     # A motion of exactly 0 is no measure (the pose's first frame): a flame seen
     # from then on is a flame.
     first = [[flame(100, 12, 0.0)]]
-    _, alerts = feed(first + pulsing_flame(6))
+    _, alerts = feed(first + pulsing_flame(5))
     assert [a.kind for batch in alerts for a in batch] == ["flame"]
 
 
