@@ -3,9 +3,10 @@ so that the sequence rule (``SequenceTracker``, ``AlarmPolicy``) can be judged o
 many camera-hours in seconds instead of re-rendering and re-analysing every frame.
 
 The per-frame detector is deterministic and the tracker sees nothing but its
-detections, so a tracker run over the cached detections gives exactly the alarms a
-full run of eval_detection.py gives (``check`` compares the two on a set's first
-sequences).
+detections: eval_detection.py runs a sequence as ``track(detect(sequence))``, and
+this keeps what ``detect`` gave, so a run over the kept detections gives exactly the
+alarms of a full run while they are fresh (``check`` compares the two on a set's
+first sequences, and finds kept detections made by an older detector).
 Only for development seeds: the evaluation split (seed 2026, soak 2027) is run by
 eval_detection.py alone, to report.
 
@@ -27,66 +28,28 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from multiprocessing import Pool
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from eval_detection import TEST_SEED  # noqa: E402
+from eval_detection import (  # noqa: E402
+    TEST_SEED,
+    DetectedSequence,
+    detect,
+    run_sequence,
+    track,
+)
 from make_eval_set import (  # noqa: E402
     CACHE_DIR,
     NEGATIVE,
     VERSION,
-    LabelledSequence,
     evaluation_set,
     soak_stream,
 )
 
-from fire_detect.domain.detection import (  # noqa: E402
-    Box,
-    Detection,
-    FireAlert,
-    SceneMemory,
-    SequenceTracker,
-    TrackerState,
-    analyse_frame,
-    decode_frame,
-)
-
 DETECTIONS_DIR: Path = Path(CACHE_DIR) / "detections"
 SOAK_MINUTES = 10.0
-
-
-@dataclass(frozen=True)
-class DetectedSequence:
-    """What the tracker is given of one sequence: the detections of each frame."""
-
-    id: str
-    category: str
-    fire_box: tuple[int, int, int, int] | None
-    fire_from_frame: int | None
-    factor: int
-    frames: tuple[tuple[Detection, ...], ...]
-
-
-def detect(sequence: LabelledSequence) -> DetectedSequence:
-    memory: SceneMemory | None = None
-    frames: list[tuple[Detection, ...]] = []
-    factor = 1
-    for data in sequence.frames:
-        frame, factor = decode_frame(data)
-        analysis = analyse_frame(frame, memory)
-        memory = analysis.memory
-        frames.append(tuple(analysis.detections))
-    return DetectedSequence(
-        sequence.id,
-        sequence.category,
-        sequence.fire_box,
-        sequence.fire_from_frame,
-        factor,
-        tuple(frames),
-    )
 
 
 def _refuse_evaluation(seeds: Iterable[int]) -> None:
@@ -126,10 +89,6 @@ def cache_soak(seed: int, kinds: Sequence[str], hours: float, jobs: int) -> None
         )
 
 
-def _set_one(sequence: LabelledSequence) -> DetectedSequence:
-    return detect(sequence)
-
-
 def cache_set(seed: int, jobs: int) -> None:
     path = set_path(seed)
     if path.exists():
@@ -137,7 +96,7 @@ def cache_set(seed: int, jobs: int) -> None:
     started = time.perf_counter()
     sequences = evaluation_set(seed, 27, cache=False)
     with Pool(jobs) as pool:
-        detected = pool.map(_set_one, sequences, chunksize=8)
+        detected = pool.map(detect, sequences, chunksize=8)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(pickle.dumps(detected))
     print(f"set {seed}: {len(detected)} sequences in {time.perf_counter() - started:.0f} s")
@@ -146,22 +105,6 @@ def cache_set(seed: int, jobs: int) -> None:
 def load(path: Path) -> list[DetectedSequence]:
     loaded: list[DetectedSequence] = pickle.loads(path.read_bytes())  # noqa: S301 - our own cache
     return loaded
-
-
-def track(
-    sequence: DetectedSequence, level: int, tracker: SequenceTracker | None = None
-) -> list[tuple[int, FireAlert, bool]]:
-    """Every alarm of the sequence: (frame, alert, whether it is on the fire)."""
-    tracker = tracker or SequenceTracker()
-    state = TrackerState()
-    fire = Box(*sequence.fire_box).grown(0.25) if sequence.fire_box else None
-    out = []
-    for i, detections in enumerate(sequence.frames):
-        state, alerts = tracker.update(state, detections, danger_level=level)
-        for alert in alerts:
-            on_fire = fire is not None and alert.box.scaled(sequence.factor).overlap(fire) > 0
-            out.append((i, alert, on_fire))
-    return out
 
 
 def run(soak: Sequence[Path], sets: Sequence[Path], levels: Sequence[int], show: bool) -> None:
@@ -196,9 +139,8 @@ def run(soak: Sequence[Path], sets: Sequence[Path], levels: Sequence[int], show:
 
 def check(seed: int, first: int, levels: Sequence[int]) -> int:
     """How many of a set's first sequences alarm otherwise over the cached detections
-    than in a full run of eval_detection.py (0 when the cache is true)."""
-    from eval_detection import run_sequence
-
+    than in a full run of eval_detection.py (0 when the cache is true: made by this
+    detector from the same frames)."""
     sequences = evaluation_set(seed, 27, cache=False)[:first]
     cached = load(set_path(seed))[:first]
     differ = 0

@@ -46,6 +46,7 @@ from make_eval_set import (  # noqa: E402
 
 from fire_detect.domain.detection import (  # noqa: E402
     Box,
+    Detection,
     FireAlert,
     SceneMemory,
     SequenceTracker,
@@ -71,27 +72,64 @@ class SequenceResult:
     first_true_frame: int | None = None
 
 
-def run_sequence(sequence: LabelledSequence, danger_level: int) -> SequenceResult:
-    tracker = SequenceTracker()
-    state = TrackerState()
+@dataclass(frozen=True)
+class DetectedSequence:
+    """What the tracker is given of one sequence: the detections of each frame (boxes
+    in the decoded frame, ``factor`` times smaller than the labelled one)."""
+
+    id: str
+    category: str
+    fire_box: tuple[int, int, int, int] | None
+    fire_from_frame: int | None
+    factor: int
+    frames: tuple[tuple[Detection, ...], ...]
+
+
+def detect(sequence: LabelledSequence) -> DetectedSequence:
+    """The per-frame detector over a sequence, as the service runs it on one pose."""
     memory: SceneMemory | None = None
-    result = SequenceResult(sequence)
-    fire = Box(*sequence.fire_box).grown(0.25) if sequence.fire_box else None
-    for i, data in enumerate(sequence.frames):
+    frames: list[tuple[Detection, ...]] = []
+    factor = 1
+    for data in sequence.frames:
         frame, factor = decode_frame(data)
         analysis = analyse_frame(frame, memory)
         memory = analysis.memory
-        detections = [d for d in analysis.detections]
-        state, alerts = tracker.update(state, detections, danger_level=danger_level)
+        frames.append(tuple(analysis.detections))
+    return DetectedSequence(
+        sequence.id,
+        sequence.category,
+        sequence.fire_box,
+        sequence.fire_from_frame,
+        factor,
+        tuple(frames),
+    )
+
+
+def track(sequence: DetectedSequence, level: int) -> list[tuple[int, FireAlert, bool]]:
+    """The sequence rule over a sequence's detections: every alarm as (frame, alert,
+    whether it is true: its box overlaps the fire, widened by a quarter)."""
+    tracker = SequenceTracker()
+    state = TrackerState()
+    fire = Box(*sequence.fire_box).grown(0.25) if sequence.fire_box else None
+    out = []
+    for i, detections in enumerate(sequence.frames):
+        state, alerts = tracker.update(state, detections, danger_level=level)
         for alert in alerts:
-            box = alert.box.scaled(factor)
-            result.alerts.append((i, alert))
-            if fire is not None and box.overlap(fire) > 0:
-                result.true_alerts += 1
-                if result.first_true_frame is None:
-                    result.first_true_frame = i
-            else:
-                result.false_alerts += 1
+            on_fire = fire is not None and alert.box.scaled(sequence.factor).overlap(fire) > 0
+            out.append((i, alert, on_fire))
+    return out
+
+
+def run_sequence(sequence: LabelledSequence, danger_level: int) -> SequenceResult:
+    result = SequenceResult(sequence)
+    for i, alert, on_fire in track(detect(sequence), danger_level):
+        result.alerts.append((i, alert))
+        if on_fire:
+            result.true_alerts += 1
+            if result.first_true_frame is None:
+                result.first_true_frame = i
+        else:
+            result.false_alerts += 1
     return result
 
 
