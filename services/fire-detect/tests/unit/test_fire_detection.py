@@ -532,6 +532,37 @@ def test_a_faint_plume_alarms_when_it_clearly_climbs_and_swells() -> None:
     assert all(not a for a in alerts)
 
 
+def test_a_faint_climb_whose_change_stands_in_place_gets_no_relief() -> None:
+    # The faint plume above, climbing and swelling from its source; its change is
+    # carried (stasis 0.9), or it stands where it was (0.97: a thin veil of fog
+    # lifting, below the bar that stops smoke at any confidence, but above the one
+    # for the relief). Seen strongly, the standing one is still smoke.
+    def climbing(confidence: float, stasis: float) -> list[list[Detection]]:
+        return [
+            [
+                Detection(
+                    FireCue.SMOKE,
+                    Box(150, 180 - 6 * i, 20, 20 + 6 * i),
+                    confidence,
+                    0.3,
+                    400,
+                    180.0,
+                    stasis,
+                )
+            ]
+            for i in range(8)
+        ]
+
+    policy = POLICIES[3]
+    assert policy.smoke_relief_max_stasis < 0.97 < policy.smoke_max_stasis
+    _, alerts = feed(climbing(0.4, 0.9))
+    assert [a.kind for batch in alerts for a in batch] == ["smoke"]
+    _, alerts = feed(climbing(0.4, 0.97))
+    assert all(not a for a in alerts)
+    _, alerts = feed(climbing(0.7, 0.97))
+    assert [a.kind for batch in alerts for a in batch] == ["smoke"]
+
+
 def test_a_wisp_drifting_whole_is_no_smoke_while_a_leaning_plume_is() -> None:
     faint = 0.4
 
@@ -588,24 +619,49 @@ def test_what_has_come_from_afar_is_no_fire() -> None:
     assert all(not a for a in alerts)
 
 
-def test_smoke_that_crept_from_where_it_began_is_no_smoke(
+def test_fire_that_crept_from_where_it_began_is_no_fire(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # A wisp followed while it crept 22 pixels along the slope, then climbing and
-    # swelling where it stopped: less than the size that stops a flame, but more
-    # than a plume's base ever comes from its source.
+    # swelling where it stopped; a glint followed while it slid 16 pixels along the
+    # road, then flickering where the car stopped. Each came more than 0.6 of its
+    # size from where its track began (0.72 and 0.96): further than a fire comes
+    # in the seconds it is judged over.
     creeping = [
         [Detection(FireCue.SMOKE, Box(122 + 2 * i, 160, 20, 20), 0.7, 0.3, 400, 180.0)]
         for i in range(11)
     ]
     standing = [[smoke(144, 180 - (20 + 6 * i), 20 + 6 * i)] for i in range(8)]
-    _, alerts = feed(creeping + standing)
-    assert all(not a for a in alerts)
-    # Held to a flame's bar for travel, it would have been smoke.
-    loose = {level: replace(p, smoke_max_travel=p.max_travel) for level, p in POLICIES.items()}
+    sliding = [[flame(90 + 2 * i, 12)] for i in range(9)]
+    burning = [[flame(100, size)] for size in (10, 14, 11, 15, 12, 16, 13, 17)]
+    for before, after in ((creeping, standing), (sliding, burning)):
+        _, alerts = feed(before + after)
+        assert all(not a for a in alerts)
+    # Held to the bar flames once had (1 size), both would have alarmed.
+    loose = {level: replace(p, max_travel=1.0) for level, p in POLICIES.items()}
     monkeypatch.setattr(detection, "POLICIES", loose)
-    _, alerts = feed(creeping + standing)
-    assert [a.kind for batch in alerts for a in batch] == ["smoke"]
+    for before, after in ((creeping, standing), (sliding, burning)):
+        _, alerts = feed(before + after)
+        assert len([a for batch in alerts for a in batch]) == 1
+
+
+def test_a_glint_sliding_along_a_car_is_no_flame(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A flickering, pulsing region 10 pixels wide whose both sides move the same way,
+    # a pixel and a half a second: the sun sliding along a car that drives slowly
+    # past. Over its first four sightings it has moved half its width, too little
+    # for a drift, but flames lean and leap where their fuel is, not along a road.
+    heights = [12, 16, 13, 17, 12, 16, 13, 17, 12, 16]
+    shifts = [0, 2, 3, 5, 6, 8, 9, 11, 12, 14]
+    sliding = [
+        [Detection(FireCue.FLAME, Box(100 + dx, 120 - h, 10, h), 0.8, 0.2, 10 * h, 200.0)]
+        for h, dx in zip(heights, shifts, strict=True)
+    ]
+    _, alerts = feed(sliding)
+    assert all(not a for a in alerts)
+    loose = {level: replace(p, flame_max_side_shift=9.0) for level, p in POLICIES.items()}
+    monkeypatch.setattr(detection, "POLICIES", loose)
+    _, alerts = feed(sliding)
+    assert [a.kind for batch in alerts for a in batch] == ["flame"]
 
 
 def test_a_flat_strip_that_flickers_is_no_flame() -> None:
