@@ -682,6 +682,33 @@ def test_a_flat_strip_that_flickers_is_no_flame() -> None:
     assert [a.kind for batch in alerts for a in batch] == ["flame"]
 
 
+def test_a_glint_that_stretches_without_changing_its_area_is_no_flame(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A glint on a car whose box grows taller as the light on the body shifts, while
+    # the lit area stays the same to a pixel or two (a change of 2 % a second): it
+    # flickers, and its box grows by more than a flame's growth asked, but nothing
+    # burns. A flame whose area changes with its box is fire.
+    heights = [6, 6, 7, 8, 9, 9, 10, 10]
+    areas = [60, 61, 59, 60, 61, 60, 59, 60]
+    stretching = [
+        [Detection(FireCue.FLAME, Box(100, 120 - h, 10, h), 0.8, 0.2, a, 200.0)]
+        for h, a in zip(heights, areas, strict=True)
+    ]
+    _, alerts = feed(stretching)
+    assert all(not a for a in alerts)
+    growing = [
+        [Detection(FireCue.FLAME, Box(100, 120 - h, 10, h), 0.8, 0.2, 7 * h, 200.0)]
+        for h in heights
+    ]
+    _, alerts = feed(growing)
+    assert [a.kind for batch in alerts for a in batch] == ["flame"]
+    loose = {level: replace(p, flame_min_pulse=0.0) for level, p in POLICIES.items()}
+    monkeypatch.setattr(detection, "POLICIES", loose)
+    _, alerts = feed(stretching)
+    assert [a.kind for batch in alerts for a in batch] == ["flame"]
+
+
 def test_a_glint_that_stands_still_now_and_then_is_no_flame(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -707,9 +707,10 @@ class AlarmPolicy:
     * flame: mean confidence >= ``flame_confidence``, it stands (median height >=
       ``flame_min_aspect`` of its width), and it is alive: it flickers
       (median motion >= ``flame_flicker``) while its area pulses (mean change from
-      frame to frame >= ``flame_pulse``) or grows (by ``flame_growth``), and it is not
-      still in its latest sighting (``flame_latest_flicker`` of the flicker asked) nor
-      in any (``flame_still_flicker``), and it does not move whole sideways
+      frame to frame >= ``flame_pulse``) or grows (by ``flame_growth``, while its
+      area still changes by ``flame_min_pulse``), and it is not still in its latest
+      sighting (``flame_latest_flicker`` of the flicker asked) nor in any
+      (``flame_still_flicker``), and it does not move whole sideways
       (``flame_max_side_shift``);
     * smoke: it stands (height >= ``smoke_min_aspect`` of its width), its bottom stays
       at its source, it does not move whole sideways (``smoke_max_side_shift``), it
@@ -802,6 +803,12 @@ class AlarmPolicy:
     # alarm moved whole sideways by at most 0.3 of their width; a glint sliding along
     # a car that drives past, 0.49 (soak seed 87).
     flame_max_side_shift: float = 0.4
+    # However it grows, a flame's lit area changes from second to second: its mean
+    # change (:func:`_pulse`) is at least this. A glint whose box stretches as the
+    # light on a car shifts keeps its area to a pixel or two (0.03 where it alarmed
+    # by its growth, soak seed 95); the development flames at their first alarm
+    # pulsed at least 0.06.
+    flame_min_pulse: float = 0.05
     # Flames are tongues, taller than wide (median height over width of the
     # sightings at least this); the sun on a car's roof and bonnet and the paint
     # around it is a flat strip.
@@ -1228,7 +1235,10 @@ def _behaves_like_fire(track: Track, policy: AlarmPolicy) -> bool:
         flickering = sum(1 for s in seen[1:] if s.motion >= policy.flame_flicker) >= (
             policy.flicker_share * (len(seen) - 1)
         )
-        changing = _pulse(seen) >= policy.flame_pulse or _growth(seen) >= policy.flame_growth
+        pulse = _pulse(seen)
+        changing = pulse >= policy.flame_pulse or (
+            _growth(seen) >= policy.flame_growth and pulse >= policy.flame_min_pulse
+        )
         still = seen[-1].motion < policy.flame_latest_flicker * policy.flame_flicker or any(
             0.0 < s.motion < policy.flame_still_flicker * policy.flame_flicker for s in seen
         )
