@@ -563,6 +563,28 @@ def test_a_faint_climb_whose_change_stands_in_place_gets_no_relief() -> None:
     assert [a.kind for batch in alerts for a in batch] == ["smoke"]
 
 
+def test_among_other_patches_a_faint_climb_must_be_carried_more_clearly() -> None:
+    # The faint plume above, its change carried a little less than most plumes'
+    # (stasis 0.95): alone in the picture it is smoke. With another grey patch
+    # changing across the slope at the same time (the haze is on the move), it is
+    # not, unless its change is clearly carried (0.9).
+    def faint(stasis: float, i: int) -> Detection:
+        box = Box(150, 180 - 6 * i, 20, 20 + 6 * i)
+        return Detection(FireCue.SMOKE, box, 0.4, 0.3, 400, 180.0, stasis)
+
+    def patch(i: int) -> Detection:
+        return Detection(FireCue.SMOKE, Box(400, 150, 30, 12), 0.3, 0.1, 300, 180.0, 0.99)
+
+    policy = POLICIES[3]
+    assert policy.smoke_crowd_relief_max_stasis < 0.95 < policy.smoke_relief_max_stasis
+    _, alerts = feed([[faint(0.95, i)] for i in range(8)])
+    assert [a.kind for batch in alerts for a in batch] == ["smoke"]
+    _, alerts = feed([[faint(0.95, i), patch(i)] for i in range(8)])
+    assert all(not a for a in alerts)
+    _, alerts = feed([[faint(0.9, i), patch(i)] for i in range(8)])
+    assert [a.kind for batch in alerts for a in batch] == ["smoke"]
+
+
 def test_a_wisp_drifting_whole_is_no_smoke_while_a_leaning_plume_is() -> None:
     faint = 0.4
 

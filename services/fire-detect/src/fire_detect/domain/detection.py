@@ -829,6 +829,13 @@ class AlarmPolicy:
     # relief at their first alarm, all but two stood under 0.96 (those two: one a
     # frame later, one, 0.965, found at levels 1 and 5 only).
     smoke_relief_max_stasis: float = 0.96
+    # The same, and lower, where other smoke-like changes were seen elsewhere in the
+    # picture in the last ``CROWD_FRAMES`` frames: then the haze of the slope is on
+    # the move, and a faint region among its patches must show its change carried
+    # more clearly. The fog tracks that alarmed so on development soaks stood at
+    # 0.945-0.947; the development plumes that needed the relief with other smoke
+    # tracks about (puffs that broke off, a second fire) at 0.926 at most.
+    smoke_crowd_relief_max_stasis: float = 0.94
 
     def __post_init__(self) -> None:
         if self.plume_hits and not 0 < self.plume_hits <= self.plume_window <= self.window:
@@ -1036,6 +1043,9 @@ TRAIL_REACH_PER_FRAME = 0.5
 # swallowed a young wisp, or a stretch of slope that greyed at once, 5.9 and 12
 # times.
 SMOKE_MAX_SWELL = 5.0
+# Other smoke tracks seen in this many last frames make a smoke track's scene
+# crowded (``AlarmPolicy.smoke_crowd_relief_max_stasis``).
+CROWD_FRAMES = 2
 
 
 def _matches(track: Track, detection: Detection) -> float:
@@ -1218,7 +1228,9 @@ def _pulse(sightings: Sequence[Sighting]) -> float:
     return sum(abs(b.pixels - a.pixels) / max(a.pixels, b.pixels, 1) for a, b in pairs) / len(pairs)
 
 
-def _behaves_like_fire(track: Track, policy: AlarmPolicy) -> bool:
+def _behaves_like_fire(track: Track, policy: AlarmPolicy, crowded: bool = False) -> bool:
+    """Whether a track is fire by its sightings in the window; ``crowded``: other smoke
+    tracks were seen lately (see ``smoke_crowd_relief_max_stasis``)."""
     seen = track.sightings
     if len(seen) < policy.hits or _travel(track) > policy.max_travel:
         return False
@@ -1266,7 +1278,8 @@ def _behaves_like_fire(track: Track, policy: AlarmPolicy) -> bool:
     # Thin smoke is a faint change in every frame, but over the frames it is
     # unmistakable: it climbs and swells from a base that stays put, widening away
     # from its source. Such a track needs less confidence frame by frame.
-    plume = _is_plume(seen, policy) and _mean_stasis(seen) < policy.smoke_relief_max_stasis
+    carried = policy.smoke_crowd_relief_max_stasis if crowded else policy.smoke_relief_max_stasis
+    plume = _is_plume(seen, policy) and _mean_stasis(seen) < carried
     return confidence >= policy.smoke_confidence - (policy.smoke_plume_relief if plume else 0.0)
 
 
@@ -1293,11 +1306,11 @@ def _is_plume(seen: Sequence[Sighting], policy: AlarmPolicy) -> bool:
     )
 
 
-def _judged_fire(track: Track, policy: AlarmPolicy, frame: int) -> bool:
+def _judged_fire(track: Track, policy: AlarmPolicy, frame: int, crowded: bool = False) -> bool:
     """Whether a track is fire at ``frame``: over the policy's persistence, or, for
     smoke that clearly behaves as a plume, over its shorter ``plume_hits`` of
     ``plume_window`` frames (the same behaviour asked of those sightings)."""
-    if _behaves_like_fire(track, policy):
+    if _behaves_like_fire(track, policy, crowded):
         return True
     if track.cue is not FireCue.SMOKE or not policy.plume_hits:
         return False
@@ -1305,7 +1318,7 @@ def _judged_fire(track: Track, policy: AlarmPolicy, frame: int) -> bool:
     if len(recent) < policy.plume_hits or not _is_plume(recent, policy):
         return False
     early = replace(policy, hits=policy.plume_hits, window=policy.plume_window, plume_hits=0)
-    return _behaves_like_fire(replace(track, sightings=recent), early)
+    return _behaves_like_fire(replace(track, sightings=recent), early, crowded)
 
 
 class SequenceTracker:
@@ -1379,7 +1392,13 @@ class SequenceTracker:
 
         alerts: list[FireAlert] = []
         for i, track in enumerate(kept):
-            if track.alarmed or not _judged_fire(track, policy, frame):
+            crowded = any(
+                other.id != track.id
+                and other.cue is FireCue.SMOKE
+                and frame - other.sightings[-1].frame <= CROWD_FRAMES
+                for other in kept
+            )
+            if track.alarmed or not _judged_fire(track, policy, frame, crowded):
                 continue
             box = track.last_box
             kept[i] = replace(track, alarmed=True)
