@@ -473,6 +473,37 @@ def test_a_change_that_stands_in_place_is_no_smoke() -> None:
     assert all(not a for a in alerts)
 
 
+def test_a_change_that_nearly_stands_in_place_must_be_seen_strongly() -> None:
+    # Just under the bar that stops any smoke: a plume seen strongly (0.7) is
+    # smoke, a faint wisp (0.5, above the confidence asked otherwise) is not; a
+    # little more carried (0.97), the faint one is smoke too.
+    def swelling_seen(confidence: float, stasis: float) -> list[list[Detection]]:
+        return [
+            [
+                Detection(
+                    FireCue.SMOKE,
+                    Box(150, 180 - 3 * i, 20, 20 + 3 * i),
+                    confidence,
+                    0.3,
+                    400,
+                    180.0,
+                    stasis,
+                )
+            ]
+            for i in range(10)
+        ]
+
+    policy = POLICIES[3]
+    assert policy.smoke_still_stasis < 0.982 < policy.smoke_max_stasis
+    assert policy.smoke_confidence < 0.5 < policy.smoke_still_confidence
+    _, alerts = feed(swelling_seen(0.7, 0.982))
+    assert [a.kind for batch in alerts for a in batch] == ["smoke"]
+    _, alerts = feed(swelling_seen(0.5, 0.982))
+    assert all(not a for a in alerts)
+    _, alerts = feed(swelling_seen(0.5, 0.97))
+    assert [a.kind for batch in alerts for a in batch] == ["smoke"]
+
+
 def test_fog_that_lies_flat_or_stops_moving_is_no_smoke() -> None:
     flat = [
         [Detection(FireCue.SMOKE, Box(100, 150 - 2 * i, 80, 12), 0.7, 0.3, 960, 180.0)]

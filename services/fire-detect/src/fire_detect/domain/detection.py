@@ -717,7 +717,8 @@ class AlarmPolicy:
       keeps moving inside (median motion >= ``smoke_motion``), its top rises by
       ``smoke_rise`` of its height and it swells by ``smoke_growth`` (or rises twice
       as much) without the smoke in it dwindling (``smoke_max_dwindle``), and its
-      change does not stand in place (``smoke_max_stasis``); mean confidence >=
+      change does not stand in place (``smoke_max_stasis``; nearly, from
+      ``smoke_still_stasis``, only when seen strongly); mean confidence >=
       ``smoke_confidence``, less ``smoke_plume_relief`` when it climbs and swells
       twice as much as asked from a base that stays put and its change is carried
       (``smoke_relief_max_stasis``).
@@ -836,6 +837,12 @@ class AlarmPolicy:
     # 0.945-0.947; the development plumes that needed the relief with other smoke
     # tracks about (puffs that broke off, a second fire) at 0.926 at most.
     smoke_crowd_relief_max_stasis: float = 0.94
+    # Between this and ``smoke_max_stasis`` a change stands nearly in place: smoke
+    # only when seen strongly (mean confidence >= ``smoke_still_confidence``). The
+    # slowest development plumes there were strong (0.72 at 0.976 and 0.984); the fog
+    # wisps that alarmed there, at 0.98-0.985, were not (0.49-0.56).
+    smoke_still_stasis: float = 0.98
+    smoke_still_confidence: float = 0.6
 
     def __post_init__(self) -> None:
         if self.plume_hits and not 0 < self.plume_hits <= self.plume_window <= self.window:
@@ -1275,11 +1282,14 @@ def _behaves_like_fire(track: Track, policy: AlarmPolicy, crowded: bool = False)
         return False
     if _stands(seen, policy) or _filling(seen) < -policy.smoke_max_dwindle:
         return False
+    stasis = _mean_stasis(seen)
+    if stasis >= policy.smoke_still_stasis and confidence < policy.smoke_still_confidence:
+        return False
     # Thin smoke is a faint change in every frame, but over the frames it is
     # unmistakable: it climbs and swells from a base that stays put, widening away
     # from its source. Such a track needs less confidence frame by frame.
     carried = policy.smoke_crowd_relief_max_stasis if crowded else policy.smoke_relief_max_stasis
-    plume = _is_plume(seen, policy) and _mean_stasis(seen) < carried
+    plume = _is_plume(seen, policy) and stasis < carried
     return confidence >= policy.smoke_confidence - (policy.smoke_plume_relief if plume else 0.0)
 
 
