@@ -835,7 +835,7 @@ class AlarmPolicy:
     # the move, and a faint region among its patches must show its change carried
     # more clearly. The fog tracks that alarmed so on development soaks stood at
     # 0.945-0.947; the development plumes that needed the relief with other smoke
-    # tracks about (puffs that broke off, a second fire) at 0.926 at most.
+    # tracks about, at 0.926 at most.
     smoke_crowd_relief_max_stasis: float = 0.94
     # Between this and ``smoke_max_stasis`` a change stands nearly in place: smoke
     # only when seen strongly (mean confidence >= ``smoke_still_confidence``). The
@@ -1402,13 +1402,15 @@ class SequenceTracker:
 
         alerts: list[FireAlert] = []
         for i, track in enumerate(kept):
+            if track.alarmed:
+                continue
             crowded = any(
                 other.id != track.id
                 and other.cue is FireCue.SMOKE
                 and frame - other.sightings[-1].frame <= CROWD_FRAMES
                 for other in kept
             )
-            if track.alarmed or not _judged_fire(track, policy, frame, crowded):
+            if not _judged_fire(track, policy, frame, crowded):
                 continue
             box = track.last_box
             kept[i] = replace(track, alarmed=True)
