@@ -14,6 +14,8 @@ eval_detection.py alone, to report.
     uv run python bench/fire/detection_cache.py sets --seeds 41 42 43 44 45
     uv run python bench/fire/detection_cache.py run --soak 71 73 --sets 41 42 --levels 1 3 5
     uv run python bench/fire/detection_cache.py check --set 41 --first 60
+    uv run python bench/fire/detection_cache.py firsts --sets 41 42 43 44 45 --save before.json
+    uv run python bench/fire/detection_cache.py firsts --sets 41 42 43 44 45 --against before.json
 
 Cached under ``.local/bench/fire/detections/`` (a few MB per seed, never committed).
 A file is remade when make_eval_set.VERSION changes; after a change to the per-frame
@@ -23,6 +25,7 @@ detector, delete the folder.
 from __future__ import annotations
 
 import argparse
+import json
 import pickle
 import sys
 import time
@@ -137,6 +140,39 @@ def run(soak: Sequence[Path], sets: Sequence[Path], levels: Sequence[int], show:
             )
 
 
+def first_alarms(sets: Sequence[Path], levels: Sequence[int]) -> dict[str, int | None]:
+    """The frame of the first true alarm of every fire sequence of ``sets`` at each
+    level (None: missed), keyed ``id@level``."""
+    found: dict[str, int | None] = {}
+    for path in sets:
+        for s in load(path):
+            if s.fire_box is None:
+                continue
+            for level in levels:
+                hits = [i for i, _, hit in track(s, level) if hit]
+                found[f"{s.id}@{level}"] = hits[0] if hits else None
+    return found
+
+
+def compare_first_alarms(before: dict[str, int | None], now: dict[str, int | None]) -> None:
+    """What a change of the sequence rule did to the development fires: which are
+    lost, found, alarmed later or sooner."""
+    lost = [k for k, f in before.items() if f is not None and now.get(k) is None]
+    gained = [k for k, f in before.items() if f is None and now.get(k) is not None]
+    moved: list[tuple[str, int, int]] = []
+    for k, f in before.items():
+        n = now.get(k)
+        if f is not None and n is not None and n != f:
+            moved.append((k, f, n))
+    print(f"lost {len(lost)}: {lost}")
+    print(f"found {len(gained)}: {gained}")
+    later = [m for m in moved if m[2] > m[1]]
+    sooner = [m for m in moved if m[2] < m[1]]
+    print(f"later {len(later)}: {later}")
+    print(f"sooner {len(sooner)}: {sooner}")
+    print(f"the same: {len(before) - len(lost) - len(gained) - len(moved)} of {len(before)}")
+
+
 def check(seed: int, first: int, levels: Sequence[int]) -> int:
     """How many of a set's first sequences alarm otherwise over the cached detections
     than in a full run of eval_detection.py (0 when the cache is true: made by this
@@ -173,6 +209,13 @@ def main() -> None:
     p_run.add_argument("--sets", type=int, nargs="*", default=[])
     p_run.add_argument("--levels", type=int, nargs="+", default=[3])
     p_run.add_argument("--show", action="store_true", help="print each false soak alarm")
+    p_firsts = sub.add_parser(
+        "firsts", help="first true alarms of the sets' fires: save them, or compare"
+    )
+    p_firsts.add_argument("--sets", type=int, nargs="+", required=True)
+    p_firsts.add_argument("--levels", type=int, nargs="+", default=[1, 3, 5])
+    p_firsts.add_argument("--save", type=Path, help="write them to this JSON file")
+    p_firsts.add_argument("--against", type=Path, help="compare with a saved JSON file")
     p_check = sub.add_parser("check", help="compare cached and full runs on a set")
     p_check.add_argument("--set", type=int, required=True)
     p_check.add_argument("--first", type=int, default=60)
@@ -181,6 +224,16 @@ def main() -> None:
     if args.command == "check":
         _refuse_evaluation([args.set])
         raise SystemExit(1 if check(args.set, args.first, args.levels) else 0)
+    if args.command == "firsts":
+        _refuse_evaluation(args.sets)
+        now = first_alarms([set_path(s) for s in args.sets], args.levels)
+        if args.save:
+            args.save.write_text(json.dumps(now, indent=0))
+        if args.against:
+            compare_first_alarms(json.loads(args.against.read_text()), now)
+        if not args.save and not args.against:
+            print(f"{sum(f is not None for f in now.values())} of {len(now)} found")
+        return
     if args.command == "soak":
         _refuse_evaluation(args.seeds)
         for seed in args.seeds:
