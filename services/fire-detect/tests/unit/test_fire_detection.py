@@ -448,15 +448,24 @@ def test_a_rising_plume_from_a_fixed_source_alarms_as_smoke() -> None:
     assert [a.kind for a in raised] == ["smoke"]
 
 
-def swelling(stasis: float = 0.0) -> list[list[Detection]]:
-    """Ten frames of a region swelling from where it stands, its base fixed."""
+def swelling(
+    stasis: float = 0.0, confidence: float = 0.7, step: int = 3, frames: int = 10
+) -> list[list[Detection]]:
+    """Frames of a region swelling upward from where it stands (``step`` pixels a
+    second), its base fixed."""
     return [
         [
             Detection(
-                FireCue.SMOKE, Box(150, 180 - 3 * i, 20, 20 + 3 * i), 0.7, 0.3, 400, 180.0, stasis
+                FireCue.SMOKE,
+                Box(150, 180 - step * i, 20, 20 + step * i),
+                confidence,
+                0.3,
+                400,
+                180.0,
+                stasis,
             )
         ]
-        for i in range(10)
+        for i in range(frames)
     ]
 
 
@@ -478,20 +487,7 @@ def test_a_change_that_nearly_stands_in_place_must_be_seen_strongly() -> None:
     # smoke, a faint wisp (0.5, above the confidence asked otherwise) is not; a
     # little more carried (0.97), the faint one is smoke too.
     def swelling_seen(confidence: float, stasis: float) -> list[list[Detection]]:
-        return [
-            [
-                Detection(
-                    FireCue.SMOKE,
-                    Box(150, 180 - 3 * i, 20, 20 + 3 * i),
-                    confidence,
-                    0.3,
-                    400,
-                    180.0,
-                    stasis,
-                )
-            ]
-            for i in range(10)
-        ]
+        return swelling(stasis, confidence)
 
     policy = POLICIES[3]
     assert policy.smoke_still_stasis < 0.982 < policy.smoke_max_stasis
@@ -569,20 +565,7 @@ def test_a_faint_climb_whose_change_stands_in_place_gets_no_relief() -> None:
     # lifting, below the bar that stops smoke at any confidence, but above the one
     # for the relief). Seen strongly, the standing one is still smoke.
     def climbing(confidence: float, stasis: float) -> list[list[Detection]]:
-        return [
-            [
-                Detection(
-                    FireCue.SMOKE,
-                    Box(150, 180 - 6 * i, 20, 20 + 6 * i),
-                    confidence,
-                    0.3,
-                    400,
-                    180.0,
-                    stasis,
-                )
-            ]
-            for i in range(8)
-        ]
+        return swelling(stasis, confidence, step=6, frames=8)
 
     policy = POLICIES[3]
     assert policy.smoke_relief_max_stasis < 0.97 < policy.smoke_max_stasis
