@@ -812,8 +812,10 @@ class AlarmPolicy:
     flame_min_pulse: float = 0.05
     # Flames are tongues, taller than wide (median height over width of the
     # sightings at least this); the sun on a car's roof and bonnet and the paint
-    # around it is a flat strip.
-    flame_min_aspect: float = 0.55
+    # around it is a flat strip. The development flames at their first alarm (seeds
+    # 41-45, levels 1, 3 and 5) stood at least 0.64; a glint along a car that
+    # alarmed on soak seed 3001, 0.59.
+    flame_min_aspect: float = 0.6
     # A plume is fed from its source: the smoke in it (its region's pixels, late
     # against early sightings, like ``smoke_growth`` of its box) does not dwindle by
     # more than this share while it climbs. A wisp of fog whose top spreads up as it
@@ -839,10 +841,11 @@ class AlarmPolicy:
     smoke_crowd_relief_max_stasis: float = 0.94
     # Between this and ``smoke_max_stasis`` a change stands nearly in place: smoke
     # only when seen strongly (mean confidence >= ``smoke_still_confidence``). The
-    # slowest development plumes there were strong (0.72 at 0.976 and 0.984); the fog
-    # wisps that alarmed there, at 0.98-0.985, were not (0.49-0.56).
+    # slowest development plumes there were strong (0.72 at 0.98 and 0.984); the fog
+    # wisps that alarmed there, at 0.98-0.985, were not (0.49-0.56 on soak seeds
+    # 85-91, 0.61 on soak seed 3001).
     smoke_still_stasis: float = 0.98
-    smoke_still_confidence: float = 0.6
+    smoke_still_confidence: float = 0.66
 
     def __post_init__(self) -> None:
         if self.plume_hits and not 0 < self.plume_hits <= self.plume_window <= self.window:
@@ -1050,9 +1053,35 @@ TRAIL_REACH_PER_FRAME = 0.5
 # swallowed a young wisp, or a stretch of slope that greyed at once, 5.9 and 12
 # times.
 SMOKE_MAX_SWELL = 5.0
+# A fire, once lit, burns on: its flames are seen in most frames until it is put
+# out. Sunlit leaves stirred by the wind, or a glint, twinkle at one place for
+# minutes: a flame seen for a few frames, then gone for longer than a window, then
+# back. A flame track where flame tracks ended at least this many times in this
+# many last frames is a twinkle (see :func:`_twinkles`).
+TWINKLE_FRAMES = 180
+TWINKLE_LAPSES = 3
 # Other smoke tracks seen in this many last frames make a smoke track's scene
 # crowded (``AlarmPolicy.smoke_crowd_relief_max_stasis``).
 CROWD_FRAMES = 2
+
+
+def _remembered(cue: FireCue) -> int:
+    """How many frames the trace of a track of ``cue`` that left its window is kept."""
+    return TWINKLE_FRAMES if cue is FireCue.FLAME else TRAIL_FRAMES
+
+
+def _twinkles(track: Track, trail: Sequence[Trace]) -> bool:
+    """Whether a flame track is a twinkle: flames came and went where it is, each
+    seen for a few frames and then gone for longer than a window, at least
+    ``TWINKLE_LAPSES`` times in the last ``TWINKLE_FRAMES``."""
+    if track.cue is not FireCue.FLAME:
+        return False
+    here = track.last_box.grown(0.5)
+    first = track.sightings[0].frame
+    lapses = sum(
+        1 for t in trail if t.cue is FireCue.FLAME and t.frame < first and here.overlap(t.last) > 0
+    )
+    return lapses >= TWINKLE_LAPSES
 
 
 def _matches(track: Track, detection: Detection) -> float:
@@ -1390,7 +1419,7 @@ class SequenceTracker:
                 next_id += 1
         # Keep only the sightings of the window; a track nobody saw in it is gone.
         kept: list[Track] = []
-        trail = [t for t in state.trail if frame - t.frame <= TRAIL_FRAMES]
+        trail = [t for t in state.trail if frame - t.frame <= _remembered(t.cue)]
         for track in tracks:
             recent = tuple(s for s in track.sightings if frame - s.frame < policy.window)
             if recent:
@@ -1410,7 +1439,7 @@ class SequenceTracker:
                 and frame - other.sightings[-1].frame <= CROWD_FRAMES
                 for other in kept
             )
-            if not _judged_fire(track, policy, frame, crowded):
+            if not _judged_fire(track, policy, frame, crowded) or _twinkles(track, trail):
                 continue
             box = track.last_box
             kept[i] = replace(track, alarmed=True)
