@@ -841,7 +841,7 @@ class AlarmPolicy:
     smoke_crowd_relief_max_stasis: float = 0.94
     # Between this and ``smoke_max_stasis`` a change stands nearly in place: smoke
     # only when seen strongly (mean confidence >= ``smoke_still_confidence``). The
-    # slowest development plumes there were strong (0.72 at 0.98 and 0.984); the fog
+    # slowest development plumes there were strong (0.72, at 0.983 and 0.984); the fog
     # wisps that alarmed there, at 0.98-0.985, were not (0.49-0.56 on soak seeds
     # 85-91, 0.61 on soak seed 3001).
     smoke_still_stasis: float = 0.98
